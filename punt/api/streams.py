@@ -1,0 +1,186 @@
+"""The three Server-Sent Event endpoints: one code path for resuming and following live.
+
+A stream starts at an offset (``Last-Event-ID``, else ``lastEventId``,
+else the current end of the log) and sends every later event its
+subscription accepts, in offset order. Events still in the fan-out ring
+come from memory; older ones are read from the database in batches. Both
+paths advance the same offset, so nothing is skipped or sent twice when a
+subscriber moves from one to the other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import AsyncIterator
+
+from litestar import Request, get
+from litestar.response import Stream
+
+from punt.api.context import Services, current_actor
+from punt.api.frames import KEEPALIVE, LiveEvent, reset_frame
+from punt.api.subscriptions import (
+    Decision,
+    ProjectListSubscription,
+    ProjectSubscription,
+    Subscription,
+    UserSubscription,
+)
+from punt.commands.access import Actor, require_project
+from punt.errors import InvalidInput, TooManyRequests
+from punt.eventstore.writer import utc_timestamp
+from punt.projections import queries
+
+__all__ = ["StreamSlots", "project_events", "project_list_events", "user_events"]
+
+logger = logging.getLogger(__name__)
+
+_CATCH_UP_BATCH = 500
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"}
+
+
+class StreamSlots:
+    """Counts open streams per user and per project, and enforces the limits.
+
+    NOTE: the counts are per worker process, so with N workers a user may
+    hold up to N times the limit in total.
+    """
+
+    def __init__(self, per_user: int, per_project: int) -> None:
+        self.per_user = per_user
+        self.per_project = per_project
+        self.users: Counter[str] = Counter()
+        self.projects: Counter[str] = Counter()
+
+    def acquire(self, user_id: str, project_id: str | None) -> None:
+        if self.users[user_id] >= self.per_user:
+            raise TooManyRequests(
+                f"you have {self.users[user_id]} open event streams, the maximum (PUNT_MAX_STREAMS_PER_USER);"
+                " close one first", retry_after=5)
+        if project_id is not None and self.projects[project_id] >= self.per_project:
+            raise TooManyRequests(
+                f"project has {self.projects[project_id]} open event streams, the maximum"
+                " (PUNT_MAX_STREAMS_PER_PROJECT); try again later", retry_after=5)
+        self.users[user_id] += 1
+        if project_id is not None:
+            self.projects[project_id] += 1
+
+    def release(self, user_id: str, project_id: str | None) -> None:
+        self.users[user_id] -= 1
+        if self.users[user_id] <= 0:
+            del self.users[user_id]
+        if project_id is not None:
+            self.projects[project_id] -= 1
+            if self.projects[project_id] <= 0:
+                del self.projects[project_id]
+
+
+def requested_offset(request: Request) -> int | None:
+    """Read the resume offset from ``Last-Event-ID`` or, failing that, ``lastEventId``."""
+    raw = request.headers.get("last-event-id")
+    field = "Last-Event-ID"
+    if raw is None:
+        raw, field = request.query_params.get("lastEventId"), "lastEventId"
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        raise InvalidInput.field(field, f"{raw[:40]!r} is not a non-negative integer event id")
+    return int(raw)
+
+
+async def _open_stream(
+    request: Request, services: Services, actor: Actor, subscription: Subscription, project_id: str | None
+) -> Stream:
+    requested = requested_offset(request)
+    head = await services.reader.head()
+    start = head if requested is None or requested > head else requested
+    prefix = reset_frame(requested, head, utc_timestamp()) if requested is not None and requested > head else b""
+
+    services.slots.acquire(actor.user_id, project_id)
+    logger.info("stream opened: user %s, %s, from offset %d", actor.user_id, request.url.path, start)
+    frames = _frames(services, subscription, start, prefix, actor, project_id)
+    return Stream(frames, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _frames(
+    services: Services, subscription: Subscription, start: int, prefix: bytes, actor: Actor, project_id: str | None
+) -> AsyncIterator[bytes]:
+    fanout = services.fanout
+    fanout.subscribers += 1
+    try:
+        # An initial comment makes proxies and clients see the response start at once.
+        yield prefix or b": connected\n\n"
+        position = start
+        while True:
+            live = fanout.events_after(position)
+            if live is None:
+                chunk, position, ended = await _catch_up(services, subscription, position)
+            elif live:
+                chunk, position, ended = _select(subscription, live)
+            elif await fanout.wait(position, services.settings.keepalive_seconds):
+                continue
+            else:
+                chunk, ended = KEEPALIVE, False
+            if chunk:
+                yield chunk
+            if ended:
+                return
+    finally:
+        fanout.subscribers -= 1
+        services.slots.release(actor.user_id, project_id)
+        logger.info("stream closed: user %s", actor.user_id)
+
+
+def _select(subscription: Subscription, events: list[LiveEvent]) -> tuple[bytes, int, bool]:
+    """Pick the frames a subscription accepts; stop at an event that ends the stream."""
+    frames = []
+    position = events[0].offset - 1
+    for live in events:
+        position = live.offset
+        decision = subscription.decide(live)
+        if decision in (Decision.SEND, Decision.SEND_AND_END):
+            frames.append(live.frame)
+        if decision in (Decision.SEND_AND_END, Decision.END):
+            return b"".join(frames), position, True
+    return b"".join(frames), position, False
+
+
+async def _catch_up(services: Services, subscription: Subscription, position: int) -> tuple[bytes, int, bool]:
+    """Read the next batch after ``position`` from the database, up to the fan-out's head."""
+    upto = services.fanout.head
+    stored, covered = await services.reader.read_selected(subscription.selectors(), position, upto, _CATCH_UP_BATCH)
+    if not stored:
+        return b"", max(covered, position), False
+    chunk, last, ended = _select(subscription, [LiveEvent(event) for event in stored])
+    return chunk, (last if ended else covered), ended
+
+
+@get("/api/projects/{project_id:str}/events")
+async def project_events(request: Request, project_id: str) -> Stream:
+    """Stream a project's events to a member or system admin."""
+    services = Services.of(request)
+    actor = await current_actor(request)
+    project = await services.reads.run(require_project, actor, project_id)
+    subscription = ProjectSubscription(actor, project["id"])
+    return await _open_stream(request, services, actor, subscription, project["id"])
+
+
+@get("/api/projects/events")
+async def project_list_events(request: Request) -> Stream:
+    """Stream project events of the projects the user can see, and member events about the user."""
+    services = Services.of(request)
+    actor = await current_actor(request)
+    requested = requested_offset(request)
+    head = await services.reader.head()
+    start = head if requested is None or requested > head else requested
+    visible = await services.reads.run(queries.memberships_at, actor.user_id, start)
+    return await _open_stream(request, services, actor, ProjectListSubscription(actor, visible), None)
+
+
+@get("/api/users/events")
+async def user_events(request: Request) -> Stream:
+    """Stream profile updates of all users."""
+    services = Services.of(request)
+    actor = await current_actor(request)
+    return await _open_stream(request, services, actor, UserSubscription(actor), None)

@@ -1,0 +1,81 @@
+"""The ``punt`` command line: ``punt serve`` runs the API server."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import os
+import sys
+
+__all__ = ["main"]
+
+logger = logging.getLogger("punt.cli")
+
+
+def _log_config() -> dict:
+    """Return uvicorn's logging setup with punt's own loggers added, for every worker process."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["punt"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from punt.settings import Settings
+
+    # Worker processes build the application from the environment, so the
+    # command's options travel to them as PUNT_* variables.
+    for name, value in (("PUNT_DB", args.db), ("PUNT_HOST", args.host), ("PUNT_PORT", args.port),
+                        ("PUNT_WORKERS", args.workers)):
+        if value is not None:
+            os.environ[name] = str(value)
+    settings = Settings.from_env()
+
+    if args.demo:
+        from punt.demo import load_demo
+
+        load_demo(settings.db)
+
+    uvicorn.run(
+        "punt.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=_log_config(),
+        # Open event streams never finish by themselves; after this many
+        # seconds of a graceful shutdown they are cancelled.
+        timeout_graceful_shutdown=2,
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="punt", description="Event-sourced issue-tracker backend.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API server")
+    serve.add_argument("--db", help="SQLite database file (PUNT_DB, default ./punt.db)")
+    serve.add_argument("--host", help="address to listen on (PUNT_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (PUNT_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes sharing the database (PUNT_WORKERS, default 1)")
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with a demo workspace first")
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s %(message)s")
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
