@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sqlite3
-from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 __all__ = [
     "SCHEMA",
     "SESSION_LIFETIME_SECONDS",
-    "Principal",
     "digest",
     "hash_password",
     "new_secret",
@@ -55,15 +53,6 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that a login for a
 # missing user costs the same time as one with a wrong password.
 _DUMMY_HASH = _hasher.hash("punt-timing-equaliser-" + secrets.token_hex(8))
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who a request is authenticated as, and by which session or key."""
-
-    user_id: str
-    session_id: str | None = None
-    api_key_id: str | None = None
 
 
 def new_secret() -> str:

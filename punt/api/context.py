@@ -30,7 +30,7 @@ _PRINTABLE = frozenset(chr(code) for code in range(0x20, 0x7F))
 
 @dataclass
 class Services:
-    """What every request handler of one process shares."""
+    """The services shared by every request handler of one worker process."""
 
     settings: Settings
     writer: Writer

@@ -1,4 +1,4 @@
-"""What each event stream carries, and when a stream must end.
+"""Subscriptions: the rules for which events each stream carries and when it ends.
 
 A subscription decides, event by event, whether its subscriber may see
 the event and whether the stream ends after it. Access is decided per
@@ -83,7 +83,7 @@ class ProjectSubscription(Subscription):
 class ProjectListSubscription(Subscription):
     """Project events of the projects the user can see at the time of each event.
 
-    ``visible`` holds those projects as of the stream's start offset and is
+    ``visible`` contains those projects as of the stream's start offset and is
     kept current from the member events the stream reads.
     """
 

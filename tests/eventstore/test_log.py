@@ -129,7 +129,7 @@ def test_two_processes_append_gapless(db_path: Path, conn: sqlite3.Connection) -
     assert versions == 300
 
 
-def test_readers_never_see_an_offset_below_one_already_seen(writer: Writer, db_path: Path) -> None:
+def test_reader_never_finds_offset_gap(writer: Writer, db_path: Path) -> None:
     """A reader polling the head while commands commit always finds every offset up to it."""
     stop = threading.Event()
     violations: list[str] = []
