@@ -54,6 +54,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from punt.api.app import create_app
+    from punt.api.openapi import document_bytes
+
+    document = document_bytes(create_app())
+    if args.output == "-":
+        sys.stdout.buffer.write(document)
+    else:
+        with open(args.output, "wb") as file:
+            file.write(document)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="punt", description="Event-sourced issue-tracker backend.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes sharing the database (PUNT_WORKERS, default 1)")
     serve.add_argument("--demo", action="store_true", help="fill an empty database with a demo workspace first")
     serve.set_defaults(run=_serve)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document of the API")
+    openapi.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
+    openapi.set_defaults(run=_openapi)
     return parser
 
 
