@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 MAX_BODY_BYTES = 1024 * 1024
 
-_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_NAMED_FIELD = re.compile(r"Object (missing required|contains unknown) field `([^`]*)`")
 
 
 class UnsupportedMediaType(CommandRejected):
@@ -28,10 +28,19 @@ class PayloadTooLarge(CommandRejected):
     status = 413
 
 
-def _field_of(message: str) -> str:
-    """Extract the field path (``updates.title``) from a msgspec validation message."""
-    match = _PATH.search(message)
-    return match.group(1) if match else "body"
+def _field_error(message: str) -> InvalidInput:
+    """Turn a msgspec validation message into an error naming the field's full path (``updates.title``).
+
+    msgspec reports a missing or unknown field at the path of the object
+    that contains it, so the field's own name is appended to that path.
+    """
+    text, _, location = message.partition(" - at `$")
+    path = location.rstrip("`").lstrip(".")
+    named = _NAMED_FIELD.fullmatch(text)
+    if named:
+        path = f"{path}.{named.group(2)}" if path else named.group(2)
+        text = "is required" if named.group(1) == "missing required" else "is not a known field; remove it"
+    return InvalidInput.field(path or "body", text)
 
 
 async def decode_body(request: Request, body_type: type[T], *, allow_form: bool = False) -> T:
@@ -48,12 +57,7 @@ async def decode_body(request: Request, body_type: type[T], *, allow_form: bool 
             return msgspec.convert(dict(parse_qsl(raw.decode("utf-8", "replace"))), body_type)
         return msgspec.json.decode(raw, type=body_type)
     except msgspec.ValidationError as exc:
-        field = _field_of(str(exc))
-        message = str(exc).split(" - at ")[0]
-        if message.startswith("Object contains unknown field"):
-            field = message.split("`")[1]
-            message = "is not a known field; remove it"
-        raise InvalidInput.field(field, message) from None
+        raise _field_error(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", []) from None
 

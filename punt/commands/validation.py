@@ -69,11 +69,14 @@ def check_date(field: str, value: str | None) -> str | None:
             moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # Converting to UTC raises OverflowError when the offset pushes the
+        # moment outside years 1-9999 (0001-01-01T00:00+01:00).
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput.field(field, f"{value!r} is not an ISO 8601 date such as 2024-01-15") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def check_int(field: str, value: int | None, *, minimum: int, maximum: int) -> int | None:
