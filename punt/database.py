@@ -40,11 +40,13 @@ def configure(conn: sqlite3.Connection) -> None:
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table punt uses (the log, the projections, the credentials) in one transaction."""
-    from punt import credentials
+    from punt import credentials, idempotency
     from punt.eventstore.schema import LOG_SCHEMA
     from punt.projections.schema import PROJECTION_SCHEMA
 
-    conn.executescript("BEGIN IMMEDIATE;" + LOG_SCHEMA + PROJECTION_SCHEMA + credentials.SCHEMA + "COMMIT;")
+    conn.executescript(
+        "BEGIN IMMEDIATE;" + LOG_SCHEMA + PROJECTION_SCHEMA + credentials.SCHEMA + idempotency.SCHEMA + "COMMIT;"
+    )
 
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from typing import AsyncIterator
 from litestar import Litestar
 
 from punt import database
-from punt.api import admin, auth, openapi, projects, streams, tickets
+from punt.api import admin, auth, guards, openapi, projects, streams, tickets
 from punt.api.bodies import MAX_BODY_BYTES
 from punt.api.context import Services
 from punt.api.errors import EXCEPTION_HANDLERS
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         streams.project_list_events, streams.project_events, streams.user_events,
                         *openapi.ROUTES],
         lifespan=[lifespan],
+        before_request=guards.before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,

@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 from litestar import Request
 
 from punt import credentials
+from punt.api import preconditions
 from punt.api.fanout import Fanout
 from punt.api.ratelimit import LoginLimiter
 from punt.commands.access import Actor, load_actor
@@ -89,6 +90,11 @@ def tab_id_of(request: Request) -> str | None:
 
 
 async def execute(request: Request, actor: Actor | None, command: Callable[[Transaction], T]) -> T:
-    """Run a command in the writer with the request's actor and tab id as event metadata."""
+    """Run a command in the writer with the request's actor and tab id as event metadata.
+
+    The request's If-Match and Idempotency-Key are checked in the same
+    transaction as the command; a retried request returns the first result.
+    """
     metadata = CommandMetadata(actorId=actor.user_id if actor else None, tabId=tab_id_of(request))
-    return await Services.of(request).writer.execute(command, metadata)
+    guarded = await preconditions.guard_command(request, actor, command)
+    return preconditions.unwrap(await Services.of(request).writer.execute(guarded, metadata))

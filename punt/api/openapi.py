@@ -66,6 +66,8 @@ class Operation:
     parameters: tuple[Param, ...] = ()
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     documented: bool = True
+    response_media: str = "application/json"
+    request_media: str = "application/json"
 
 
 _ENUM_TEXT = {"type": "string", "minLength": 1, "maxLength": 100}
@@ -87,6 +89,15 @@ _TICKET_FILTERS = (
     Param("assigneeId", "query", {"type": "string"}, "Only tickets assigned to this user."),
 )
 
+_LOG_PAGE = (
+    Param("after", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"}, "Return events after this offset."),
+    Param("limit", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"}, "Maximum number of events."),
+    Param("type", "query", {"type": "string"}, "Only events whose type starts with this."),
+    Param("userId", "query", {"type": "string"}, "Only events caused by this user."),
+    Param("from", "query", {"type": "string"}, "Only events at or after this ISO 8601 time."),
+    Param("to", "query", {"type": "string"}, "Only events at or before this ISO 8601 time."),
+)
+
 _PROJECT = "projectId"
 _BODY_ERRORS = (400, 413, 415)
 _PROJECT_ERRORS = (401, 403, 404)
@@ -97,7 +108,10 @@ def _project_links(project_id: str) -> dict[str, dict[str, Any]]:
         name: {"operationId": operation, "parameters": {_PROJECT: project_id}}
         for name, operation in (("GetProject", "getProject"), ("ListColumns", "listColumns"),
                                 ("CreateTicket", "createTicket"), ("CreateLabel", "createLabel"),
-                                ("ListMembers", "listMembers"), ("UpdateProject", "updateProject"))
+                                ("ListMembers", "listMembers"), ("UpdateProject", "updateProject"),
+                                ("AddMember", "addMember"), ("ListLabels", "listLabels"),
+                                ("ListTickets", "listTickets"), ("BulkUpdateTickets", "bulkUpdateTickets"),
+                                ("BulkDeleteTickets", "bulkDeleteTickets"), ("DeleteProject", "deleteProject"))
     }
 
 
@@ -172,6 +186,17 @@ OPERATIONS: dict[str, Operation] = {
                                s.WipedDatabase, i.WipeDatabase, errors=(*_BODY_ERRORS, 401, 403)),
     "wipe_projects": Operation("Delete every project, ticket and label (system admin)", s.WipedProjects,
                                i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403)),
+    # The audit log, history and transfer of the whole database
+    "admin_events": Operation("A page of the whole log, filtered (system admin)", s.LogPage,
+                              errors=(400, 401, 403), parameters=_LOG_PAGE),
+    "project_history": Operation("A page of a project's events", s.LogPage, errors=(400, *_PROJECT_ERRORS),
+                                 parameters=_LOG_PAGE),
+    "ticket_history": Operation("The events of one ticket", dict, errors=(400, *_PROJECT_ERRORS)),
+    "export_database": Operation("Export the log up to now as NDJSON, one event a line (system admin)", bytes,
+                                 i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403),
+                                 response_media="application/x-ndjson"),
+    "import_database": Operation("Replace the state with an export's (system admin)", dict, s.ImportForm,
+                                 errors=(*_BODY_ERRORS, 401, 403), request_media="multipart/form-data"),
     # Event streams
     "project_events": Operation("Follow a project's events", SSE, errors=(400, *_PROJECT_ERRORS, 429),
                                 parameters=(_LAST_EVENT_ID, _LAST_EVENT_QUERY)),
@@ -237,25 +262,29 @@ def _set_max_length(prop: dict[str, Any], limit: int) -> None:
             option["maxLength"] = limit
 
 
-def _responses(operation: Operation, body_ref: int | None, refs: list[dict[str, Any]]) -> dict[str, Any]:
+def _responses(method: str, operation: Operation, body_ref: int | None, refs: list[dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": operation.summary}
     if operation.response == SSE:
         success["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
     elif body_ref is not None:
-        success["content"] = {"application/json": {"schema": refs[body_ref]}}
+        success["content"] = {operation.response_media: {"schema": refs[body_ref]}}
     if operation.etag:
         success["headers"] = {"ETag": {"description": "The resource's version", "schema": {"type": "string"}}}
     if operation.links:
         success["links"] = operation.links
     responses = {str(operation.status): success}
     error = {"content": {"application/json": {"schema": {"$ref": _REF.format(name="ErrorBody")}}}}
-    for status in sorted(set(operation.errors) | _implied_errors(operation)):
+    for status in sorted(set(operation.errors) | _implied_errors(method, operation)):
         responses[str(status)] = {"description": _STATUS_TEXT[status], **error}
     return responses
 
 
-def _implied_errors(operation: Operation) -> set[int]:
+def _implied_errors(method: str, operation: Operation) -> set[int]:
+    """Return the statuses every operation of this kind can give, whatever its table entry lists."""
     implied: set[int] = set()
+    if method != "GET":
+        implied.add(400)  # a malformed X-Tab-Id, Idempotency-Key or If-Match header
+        implied.add(422)  # an Idempotency-Key reused with a different request
     if operation.if_match:
         implied.add(412)
     if not operation.public:
@@ -275,7 +304,7 @@ def _operation(method: str, path: str, name: str, operation: Operation, schemas:
     if operation.public:
         document["security"] = []
     if operation.request is not None:
-        document["requestBody"] = {"required": True, "content": {"application/json": {
+        document["requestBody"] = {"required": True, "content": {operation.request_media: {
             "schema": {"$ref": _REF.format(name=operation.request.__name__)}}}}
         schemas.ref(operation.request)
         if operation.form:
@@ -311,7 +340,7 @@ def build_document(app: Litestar) -> dict[str, Any]:
     refs, components = schemas.render()
     paths: dict[str, dict[str, Any]] = {}
     for method, path, _name, operation, body_ref, document in planned:
-        document["responses"] = _responses(operation, body_ref, refs)
+        document["responses"] = _responses(method, operation, body_ref, refs)
         paths.setdefault(path, {})[method.lower()] = document
     return {
         "openapi": "3.1.0",

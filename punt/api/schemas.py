@@ -19,7 +19,9 @@ __all__ = [
     "Column",
     "ErrorBody",
     "Health",
+    "ImportForm",
     "Label",
+    "LogPage",
     "Member",
     "Project",
     "Session",
@@ -187,3 +189,31 @@ class WipeCounts(Schema):
 class WipedProjects(Schema):
     success: Literal[True]
     wiped: WipeCounts
+
+
+class LoggedEvent(Schema):
+    """One event of the log with its metadata and chain hash."""
+
+    offset: int
+    stream: str
+    version: int
+    type: str
+    schemaVersion: int
+    data: dict
+    tabId: str | None
+    actorId: str | None
+    timestamp: str
+    hash: str
+
+
+class LogPage(Schema):
+    events: list[LoggedEvent]
+    nextAfter: int
+    hasMore: bool
+
+
+class ImportForm(Schema):
+    """The multipart form of a database import."""
+
+    confirmPassword: str
+    file: bytes
