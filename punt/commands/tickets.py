@@ -135,8 +135,11 @@ def _delete(tx: Transaction, project: dict, ticket: dict) -> None:
 
 def _update(tx: Transaction, project: dict, ticket: dict, body: UpdateTicket) -> None:
     fields = _check_fields(tx, project, body)
-    if fields.get("parentId") == ticket["id"]:
+    parent_id = fields.get("parentId")
+    if parent_id == ticket["id"]:
         raise InvalidInput.field("parentId", "a ticket cannot be its own parent")
+    if parent_id is not None and ticket["id"] in queries.ancestor_ids(tx.conn, parent_id):
+        raise InvalidInput.field("parentId", f"{parent_id!r} is a subtask of this ticket; parents may not form a cycle")
 
     changes = {
         _UPDATABLE[name]: value for name, value in fields.items() if name in _UPDATABLE and ticket[name] != value

@@ -266,3 +266,16 @@ def memberships_at(conn: sqlite3.Connection, user_id: str, offset: int) -> set[s
         else:
             projects.clear()
     return projects
+
+
+def ancestor_ids(conn: sqlite3.Connection, ticket_id: str) -> list[str]:
+    """Return the ids of a ticket's parent, its parent's parent, and so on up the chain."""
+    rows = conn.execute(
+        "WITH RECURSIVE chain(id, depth) AS ("
+        " SELECT parent_id, 1 FROM tickets WHERE id = ? AND parent_id IS NOT NULL"
+        " UNION SELECT t.parent_id, chain.depth + 1 FROM tickets t JOIN chain ON t.id = chain.id"
+        " WHERE t.parent_id IS NOT NULL AND chain.depth < 10000)"
+        " SELECT id FROM chain ORDER BY depth",
+        (ticket_id,),
+    ).fetchall()
+    return [row[0] for row in rows]
