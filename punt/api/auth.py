@@ -85,6 +85,9 @@ async def session(request: Request) -> Response:
         actor = await current_actor(request)
     except NotAuthenticated:
         return Response({})
+    if actor.session_id is None:
+        # An API key is not a session, and has no expiry to report.
+        return Response({})
     user, expires_at = await Services.of(request).reads.run(_session_info, actor.user_id, actor.session_id)
     expires = datetime.fromtimestamp(expires_at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Response({"user": {k: v for k, v in user.items() if k != "version"}, "expires": expires})

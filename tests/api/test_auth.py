@@ -346,3 +346,15 @@ def test_no_secret_in_responses_or_log(server: ServerProcess, recorder: Recorder
         for secret in secrets:
             assert secret not in text, f"a secret leaked into {text[:120]!r}"
     api.close()
+
+
+def test_session_with_api_key_empty(server: ServerProcess, anon: httpx.Client) -> None:
+    """An API key is not a browser session, so the session endpoint reports none."""
+    assert _register(anon, "keysession").status_code == 201
+    _login(anon, "keysession")
+    key = anon.post("/api/me/mcp-key").json()["apiKey"]
+
+    with httpx.Client(base_url=server.url) as client:
+        response = client.get("/api/auth/session", headers={"X-MCP-API-Key": key})
+    assert response.status_code == 200
+    assert response.json() == {}
