@@ -7,6 +7,7 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from punt.api.bodies import MAX_BODY_BYTES
 from punt.errors import CommandRejected, StoreError, TooManyRequests, WrongExpectedVersion
 
 __all__ = ["EXCEPTION_HANDLERS", "error_response"]
@@ -38,6 +39,8 @@ def _http(request: Request, exc: HTTPException) -> Response:
         message = f"no endpoint at {request.url.path}"
     if exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
+    if exc.status_code == 413:
+        message = f"the body is over {MAX_BODY_BYTES} bytes, the maximum; send a smaller body"
     return error_response(exc.status_code, message, headers=exc.headers)
 
 

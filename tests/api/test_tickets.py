@@ -424,6 +424,7 @@ def test_oversized_body_rejected(server: ServerProcess, owner: httpx.Client, pro
         chunked = owner.post(_tickets_path(project), content=chunks(), headers={"content-type": "application/json"})
     _assert_error_body(sized, 413)
     _assert_error_body(chunked, 413)
+    assert "1048576" in chunked.json()["error"]
 
 
 @pytest.mark.parametrize(("body", "field"), [
