@@ -24,6 +24,8 @@ def error_response(status: int, message: str, details: list[dict] | None = None,
 
 
 def _rejected(request: Request, exc: CommandRejected) -> Response:
+    # Messages name the bad value but never a password, token or key.
+    logger.info("%s %s rejected with %d: %s", request.method, request.url.path, exc.status, exc.message)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     if exc.status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="punt"'}
