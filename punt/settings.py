@@ -37,6 +37,9 @@ class Settings:
     # How often each process checks the log for events that another worker
     # process committed; commits in this process wake streams at once.
     poll_interval_seconds: float = 0.05
+    # Events each process keeps decoded in memory for its live streams. A
+    # subscriber further behind reads from the database instead.
+    fanout_ring_size: int = 4096
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +51,5 @@ class Settings:
             keepalive_seconds=_int_setting("PUNT_SSE_KEEPALIVE_SECONDS", 30, 1),
             max_streams_per_user=_int_setting("PUNT_MAX_STREAMS_PER_USER", 10, 1),
             max_streams_per_project=_int_setting("PUNT_MAX_STREAMS_PER_PROJECT", 100, 1),
+            fanout_ring_size=_int_setting("PUNT_FANOUT_RING_SIZE", 4096, 2),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -173,8 +174,22 @@ class SseReader:
         return self.events()
 
     def close(self) -> None:
+        self.disconnect()
         self.response.close()
         self.client.close()
+
+    def disconnect(self) -> None:
+        """Shut the TCP connection down at once, as a closed browser tab would.
+
+        Closing the response alone leaves the socket open while the reader
+        thread is blocked in recv(), so the server would not see the client go.
+        """
+        stream = self.response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.ended.wait(5)
 
 
 def open_stream(base_url: str, path: str, *, cookies: httpx.Cookies | None = None,

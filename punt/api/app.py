@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 def _services(settings: Settings, loop: asyncio.AbstractEventLoop) -> Services:
     reader = LogReader(settings.db)
-    fanout = Fanout(reader, settings.poll_interval_seconds)
+    fanout = Fanout(reader, settings.poll_interval_seconds, settings.fanout_ring_size)
     # The writer thread reports commits; the fan-out lives on the event loop.
     writer = Writer(settings.db, apply_event, on_commit=lambda _events: loop.call_soon_threadsafe(fanout.wake))
     return Services(

@@ -11,6 +11,7 @@ subscriber moves from one to the other.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import AsyncIterator
 
@@ -107,23 +108,30 @@ async def _frames(
     services: Services, subscription: Subscription, start: int, prefix: bytes, actor: Actor, project_id: str | None
 ) -> AsyncIterator[bytes]:
     fanout = services.fanout
+    keepalive = services.settings.keepalive_seconds
     fanout.subscribers += 1
     try:
         # An initial comment makes proxies and clients see the response start at once.
         yield prefix or b": connected\n\n"
         position = start
+        last_sent = time.monotonic()
         while True:
             live = fanout.events_after(position)
+            chunk, ended = b"", False
             if live is None:
                 chunk, position, ended = await _catch_up(services, subscription, position)
             elif live:
                 chunk, position, ended = _select(subscription, live)
-            elif await fanout.wait(position, services.settings.keepalive_seconds):
+            elif await fanout.wait(position, last_sent + keepalive - time.monotonic()):
                 continue
-            else:
-                chunk, ended = KEEPALIVE, False
+            # The keepalive clock runs from the last frame sent, not from the
+            # last wake-up, because events of other projects wake this stream
+            # but may send it nothing for a long time.
+            if not chunk and time.monotonic() - last_sent >= keepalive:
+                chunk = KEEPALIVE
             if chunk:
                 yield chunk
+                last_sent = time.monotonic()
             if ended:
                 return
     finally:
@@ -174,6 +182,8 @@ async def project_list_events(request: Request) -> Stream:
     requested = requested_offset(request)
     head = await services.reader.head()
     start = head if requested is None or requested > head else requested
+    # NOTE: without a resume id, _open_stream reads the head again, so a
+    # member event committed between the two reads is missing from `visible`.
     visible = await services.reads.run(queries.memberships_at, actor.user_id, start)
     return await _open_stream(request, services, actor, ProjectListSubscription(actor, visible), None)
 
