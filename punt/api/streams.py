@@ -90,14 +90,24 @@ def requested_offset(request: Request) -> int | None:
     return int(raw)
 
 
-async def _open_stream(
-    request: Request, services: Services, actor: Actor, subscription: Subscription, project_id: str | None
-) -> Stream:
+async def _start_of(request: Request, services: Services) -> tuple[int, bytes]:
+    """Return the offset a stream starts after, and the ``stream.reset`` frame if one is due."""
     requested = requested_offset(request)
     head = await services.reader.head()
-    start = head if requested is None or requested > head else requested
-    prefix = reset_frame(requested, head, utc_timestamp()) if requested is not None and requested > head else b""
+    if requested is not None and requested > head:
+        return head, reset_frame(requested, head, utc_timestamp())
+    return (head if requested is None else requested), b""
 
+
+async def _open_stream(
+    request: Request,
+    services: Services,
+    actor: Actor,
+    subscription: Subscription,
+    project_id: str | None,
+    start: tuple[int, bytes] | None = None,
+) -> Stream:
+    start, prefix = start or await _start_of(request, services)
     services.slots.acquire(actor.user_id, project_id)
     logger.info("stream opened: user %s, %s, from offset %d", actor.user_id, request.url.path, start)
     frames = _frames(services, subscription, start, prefix, actor, project_id)
@@ -179,13 +189,12 @@ async def project_list_events(request: Request) -> Stream:
     """Stream project events of the projects the user can see, and member events about the user."""
     services = Services.of(request)
     actor = await current_actor(request)
-    requested = requested_offset(request)
-    head = await services.reader.head()
-    start = head if requested is None or requested > head else requested
-    # NOTE: without a resume id, _open_stream reads the head again, so a
-    # member event committed between the two reads is missing from `visible`.
-    visible = await services.reads.run(queries.memberships_at, actor.user_id, start)
-    return await _open_stream(request, services, actor, ProjectListSubscription(actor, visible), None)
+    # The visible projects must be computed at the very offset the stream
+    # starts after, or a member event in between would be lost.
+    start = await _start_of(request, services)
+    visible = await services.reads.run(queries.memberships_at, actor.user_id, start[0])
+    subscription = ProjectListSubscription(actor, visible)
+    return await _open_stream(request, services, actor, subscription, None, start)
 
 
 @get("/api/users/events")
