@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import Counter
 from typing import AsyncIterator
 
@@ -54,7 +55,7 @@ class StreamSlots:
         self.users: Counter[str] = Counter()
         self.projects: Counter[str] = Counter()
 
-    def acquire(self, user_id: str, project_id: str | None) -> None:
+    def acquire(self, user_id: str, project_id: str | None) -> SlotLease:
         if self.users[user_id] >= self.per_user:
             raise TooManyRequests(
                 f"you have {self.users[user_id]} open event streams, the maximum (PUNT_MAX_STREAMS_PER_USER);"
@@ -66,6 +67,7 @@ class StreamSlots:
         self.users[user_id] += 1
         if project_id is not None:
             self.projects[project_id] += 1
+        return SlotLease(self, user_id, project_id)
 
     def release(self, user_id: str, project_id: str | None) -> None:
         self.users[user_id] -= 1
@@ -75,6 +77,21 @@ class StreamSlots:
             self.projects[project_id] -= 1
             if self.projects[project_id] <= 0:
                 del self.projects[project_id]
+
+
+class SlotLease:
+    """One open stream's hold on its slots, released exactly once.
+
+    The stream's generator releases it when it finishes. If a client
+    disconnects before the generator ever starts, its ``finally`` never
+    runs, so the lease is also released when it is garbage-collected.
+    """
+
+    def __init__(self, slots: StreamSlots, user_id: str, project_id: str | None) -> None:
+        self._finalizer = weakref.finalize(self, slots.release, user_id, project_id)
+
+    def release(self) -> None:
+        self._finalizer()
 
 
 def requested_offset(request: Request) -> int | None:
@@ -108,14 +125,14 @@ async def _open_stream(
     start: tuple[int, bytes] | None = None,
 ) -> Stream:
     start, prefix = start or await _start_of(request, services)
-    services.slots.acquire(actor.user_id, project_id)
+    lease = services.slots.acquire(actor.user_id, project_id)
     logger.info("stream opened: user %s, %s, from offset %d", actor.user_id, request.url.path, start)
-    frames = _frames(services, subscription, start, prefix, actor, project_id)
+    frames = _frames(services, subscription, start, prefix, actor, lease)
     return Stream(frames, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 async def _frames(
-    services: Services, subscription: Subscription, start: int, prefix: bytes, actor: Actor, project_id: str | None
+    services: Services, subscription: Subscription, start: int, prefix: bytes, actor: Actor, lease: SlotLease
 ) -> AsyncIterator[bytes]:
     fanout = services.fanout
     keepalive = services.settings.keepalive_seconds
@@ -146,7 +163,7 @@ async def _frames(
                 return
     finally:
         fanout.subscribers -= 1
-        services.slots.release(actor.user_id, project_id)
+        lease.release()
         logger.info("stream closed: user %s", actor.user_id)
 
 
