@@ -17,5 +17,16 @@ run: $(BIN)/punt
 test: $(BIN)/punt
 	$(BIN)/python -m pytest
 
+# Not part of `make test`: the scenarios take several minutes and append
+# their results to docs/benchmarks.md. BENCH_ARGS picks one scenario and its
+# sizes, e.g. `make bench BENCH_ARGS="replay --events 1000000"`.
+.PHONY: bench
+$(VENV)/.bench-installed: pyproject.toml $(BIN)/punt
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) punt.db punt.db-wal punt.db-shm

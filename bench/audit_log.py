@@ -1,0 +1,132 @@
+"""Build a large log for the auditors' measurements, and time time travel on it.
+
+    python bench/audit_log.py build --db /tmp/audit.db --events 100000
+    punt replay --db /tmp/audit.db
+    python bench/audit_log.py timetravel --db /tmp/audit.db
+
+``build`` writes through the real commands and the group-commit writer,
+into projects of different sizes, so that time travel can be timed on a
+small, a middle-sized and a large project history in the same log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from contextlib import closing
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from punt import database  # noqa: E402
+from punt.audit.timetravel import project_state_at  # noqa: E402
+from punt.commands import projects, tickets, users  # noqa: E402
+from punt.commands.access import Actor  # noqa: E402
+from punt.commands.inputs import CreateProject, CreateTicket, Register, UpdateTicket  # noqa: E402
+from punt.eventstore.writer import CommandMetadata, Writer  # noqa: E402
+from punt.projections import apply_event, queries  # noqa: E402
+
+# Share of the log each project gets: one large, one middle-sized, one small
+# history, and the rest spread over filler projects.
+_PROJECT_SHARES = {"BIG": 0.5, "MID": 0.1, "SMALL": 0.01, "FILL1": 0.13, "FILL2": 0.13, "FILL3": 0.13}
+_WINDOW = 512
+
+
+def _build(db: Path, total_events: int) -> None:
+    conn = database.connect(db)
+    database.create_schema(conn)
+    conn.close()
+    writer = Writer(str(db), apply_event)
+    writer.start()
+    try:
+        owner = _register(writer, "bench_owner")
+        metadata = CommandMetadata(actorId=owner.user_id, tabId="bench")
+        rng = random.Random(11)
+        for key, share in _PROJECT_SHARES.items():
+            _fill(writer, rng, owner, metadata, key, int(total_events * share))
+    finally:
+        writer.close()
+
+
+def _register(writer: Writer, username: str) -> Actor:
+    user = writer.execute_sync(partial(users.register_user, body=Register(username=username, password=""),
+                                       password_hash="bench"))
+    return Actor(user["id"], user["isSystemAdmin"])
+
+
+def _fill(writer: Writer, rng: random.Random, owner: Actor, metadata: CommandMetadata, key: str, events: int) -> None:
+    """Create tickets, then update and move random ones until the project has about ``events`` events."""
+    project = writer.execute_sync(partial(projects.create_project, actor=owner,
+                                          body=CreateProject(name=f"Bench {key}", key=key)), metadata)
+    columns = [column["id"] for column in writer.execute_sync(lambda tx: queries.list_columns(tx.conn, project["id"]))]
+    ticket_count = max(10, events // 10)
+    commands = [partial(tickets.create_ticket, actor=owner, project_ref=project["id"],
+                        body=CreateTicket(title=f"{key} ticket {index}")) for index in range(ticket_count)]
+    _run_all(writer, commands, metadata)
+
+    numbers = range(1, ticket_count + 1)
+    changes = []
+    for index in range(events - ticket_count - 4):
+        ticket_ref = f"{key}-{rng.choice(numbers)}"
+        if index % 3:
+            body = UpdateTicket(title=f"{key} edit {index}", priority=rng.choice(["Low", "Medium", "High"]))
+        else:
+            body = UpdateTicket(columnId=rng.choice(columns), order=0)
+        changes.append(partial(tickets.update_ticket, actor=owner, project_ref=project["id"], ticket_ref=ticket_ref,
+                               body=body))
+    _run_all(writer, changes, metadata)
+
+
+def _run_all(writer: Writer, commands: list, metadata: CommandMetadata) -> None:
+    """Submit commands in windows, so the writer commits up to a few hundred per fsync."""
+    for start in range(0, len(commands), _WINDOW):
+        futures = [writer.submit(command, metadata) for command in commands[start : start + _WINDOW]]
+        for future in futures:
+            future.result()
+
+
+def _time_travel(db: Path, repeats: int) -> None:
+    with closing(database.connect(db)) as conn:
+        head = conn.execute("SELECT max(offset) FROM events").fetchone()[0]
+        print(f"log: {head} events")
+        print("project  events up to head  seconds (best of %d)  events/s" % repeats)
+        for key in ("SMALL", "MID", "BIG"):
+            project = queries.find_project(conn, key)
+            count = conn.execute("SELECT count(*) FROM events WHERE project_id = ?", (project["id"],)).fetchone()[0]
+            best = min(_timed(conn, project["id"], head) for _ in range(repeats))
+            print(f"{key:<8} {count:>17}  {best:>20.3f}  {count / best:>9,.0f}")
+
+
+def _timed(conn, project_id: str, at: int) -> float:
+    started = time.perf_counter()
+    project_state_at(conn, project_id, at).close()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="write a new database with about EVENTS events")
+    build.add_argument("--db", required=True, type=Path, help="database file to create; must not exist")
+    build.add_argument("--events", type=int, default=100_000, help="approximate number of events (default 100000)")
+    travel = commands.add_parser("timetravel", help="time the replay of each bench project's history")
+    travel.add_argument("--db", required=True, type=Path, help="database built by `build`")
+    travel.add_argument("--repeats", type=int, default=3, help="runs per project; the best is reported")
+    args = parser.parse_args()
+
+    if args.command == "build":
+        if args.db.exists():
+            parser.error(f"{args.db} exists; give a new path")
+        started = time.perf_counter()
+        _build(args.db, args.events)
+        print(f"built {args.db} in {time.perf_counter() - started:.1f} s")
+    else:
+        _time_travel(args.db, args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
