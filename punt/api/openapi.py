@@ -191,7 +191,7 @@ OPERATIONS: dict[str, Operation] = {
                               errors=(400, 401, 403), parameters=_LOG_PAGE),
     "project_history": Operation("A page of a project's events", s.LogPage, errors=(400, *_PROJECT_ERRORS),
                                  parameters=_LOG_PAGE),
-    "ticket_history": Operation("The events of one ticket", dict, errors=(400, *_PROJECT_ERRORS)),
+    "ticket_history": Operation("The changes of one ticket, oldest first", list[dict], errors=(400, *_PROJECT_ERRORS)),
     "export_database": Operation("Export the log up to now as NDJSON, one event a line (system admin)", bytes,
                                  i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403),
                                  response_media="application/x-ndjson"),
