@@ -20,6 +20,7 @@ from litestar import Litestar, MediaType, Request, Response, get
 from punt import __version__
 from punt.api import schemas as s
 from punt.commands import inputs as i
+from punt.commands.passwords import ChangePassword
 from punt.commands.validation import MAX_DESCRIPTION, MAX_NAME, MAX_TITLE, PRIORITIES, TICKET_TYPES
 
 __all__ = ["OPERATIONS", "ROUTES", "Operation", "build_document", "document_bytes"]
@@ -136,6 +137,8 @@ OPERATIONS: dict[str, Operation] = {
     "create_api_key": Operation("Create an API key, replacing the earlier one; shown only once", s.ApiKey,
                                 status=201, errors=(401, 403)),
     "revoke_api_key": Operation("Revoke the caller's API key", s.Success, errors=(401, 403, 404)),
+    "change_my_password": Operation("Change the caller's password; the caller's other sessions end",
+                                    s.Success, ChangePassword, errors=(*_BODY_ERRORS, 401, 403)),
     "health": Operation("Liveness check", s.Health, public=True),
     # Projects, columns and members
     "list_projects": Operation("Projects the caller is a member of (system admin: all)", list[s.Project],
