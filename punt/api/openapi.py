@@ -191,8 +191,9 @@ OPERATIONS: dict[str, Operation] = {
                                i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403)),
     # The audit log, history and transfer of the whole database
     "admin_events": Operation("A page of the whole log, filtered (system admin)", s.LogPage,
-                              errors=(400, 401, 403), parameters=_LOG_PAGE),
-    "project_history": Operation("A page of a project's events", s.LogPage, errors=(400, *_PROJECT_ERRORS),
+                              errors=(400, 401, 403), parameters=(*_LOG_PAGE, Param(
+                                  "projectId", "query", {"type": "string"}, "Only events of this project."))),
+    "project_history": Operation("A page of a project's events (project admin or owner)", s.LogPage, errors=(400, *_PROJECT_ERRORS),
                                  parameters=_LOG_PAGE),
     "ticket_history": Operation("The changes of one ticket, oldest first", list[dict], errors=(400, *_PROJECT_ERRORS)),
     "export_database": Operation("Export the log up to now as NDJSON, one event a line (system admin)", bytes,

@@ -64,11 +64,13 @@ def _current_version(conn: Any, path: dict[str, str]) -> int | None:
 def _check_version(path: dict[str, str], accepted: set[int] | None, command: Callable[[Any], Any]) -> Callable:
     def checked(tx: Any) -> Any:
         current = _current_version(tx.conn, path)
-        # A missing resource is left to the command, which answers 404 naming it.
+        # The command runs first so that its access checks answer 401, 403 or 404 before a
+        # stale version could reveal anything; raising afterwards rolls its events back.
+        result = command(tx)
         if current is not None and accepted is not None and current not in accepted:
             wanted = ", ".join(f'"{version}"' for version in sorted(accepted))
             raise PreconditionFailed(f'the resource is at version "{current}", not {wanted}; reload it and retry')
-        return command(tx)
+        return result
 
     return checked
 
