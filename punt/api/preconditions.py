@@ -64,7 +64,7 @@ def _current_version(conn: Any, path: dict[str, str]) -> int | None:
 def _check_version(path: dict[str, str], accepted: set[int] | None, command: Callable[[Any], Any]) -> Callable:
     def checked(tx: Any) -> Any:
         current = _current_version(tx.conn, path)
-        # The command runs first so that its access checks answer 401, 403 or 404 before a
+        # The command runs first so that its access checks raise 401, 403 or 404 before a
         # stale version could reveal anything; raising afterwards rolls its events back.
         result = command(tx)
         if current is not None and accepted is not None and current not in accepted:

@@ -163,7 +163,7 @@ def test_no_secret_in_responses_or_log(server: ServerProcess, admin: Api) -> Non
 
 
 class CountingHasher:
-    """Wraps argon2's PasswordHasher and counts calls of verify."""
+    """An argon2 PasswordHasher wrapper that counts calls of verify."""
 
     def __init__(self, hasher) -> None:
         self.hasher = hasher
