@@ -210,11 +210,22 @@ def list_tickets(conn: sqlite3.Connection, project_id: str, filters: dict[str, s
 
 
 def find_ticket(conn: sqlite3.Connection, project_id: str, ticket_id: str) -> Row | None:
-    """Find a ticket of the project by its id or its key (``PROJ-42``)."""
+    """Find a ticket of the project by its id or its key (``PROJ-42``).
+
+    Both lookups go through an index: the id is the primary key, and a key
+    ends in the ticket's number. Matching ``id = ? OR key = ?`` in one query
+    made SQLite scan every ticket of the project, inside the writer's lock
+    on each ticket command.
+    """
     row = conn.execute(
-        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE project_id = ? AND (id = ? OR key = ?)",
-        (project_id, ticket_id, ticket_id),
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ? AND project_id = ?", (ticket_id, project_id)
     ).fetchone()
+    _prefix, dash, number = ticket_id.rpartition("-")
+    if row is None and dash and number.isascii() and number.isdigit():
+        row = conn.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE project_id = ? AND number = ? AND key = ?",
+            (project_id, int(number), ticket_id),
+        ).fetchone()
     if row is None:
         return None
     return _ticket(row, _label_ids(conn, [row[0]])[row[0]])
