@@ -8,6 +8,7 @@ from litestar import Request, Response, delete, get, patch, post
 
 from punt.api.bodies import decode_body
 from punt.api.context import Services, current_actor, execute
+from punt.api.preconditions import LABEL_VERSION
 from punt.api.projects import read_project_part
 from punt.api.responses import listing, resource, success
 from punt.commands import labels, tickets
@@ -32,7 +33,7 @@ async def create_label(request: Request, project_id: str) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, CreateLabel)
     command = partial(labels.create_label, actor=actor, project_ref=project_id, body=body)
-    return resource(await execute(request, actor, command), 201)
+    return resource({**await execute(request, actor, command), "version": LABEL_VERSION}, 201)
 
 
 @delete("/api/projects/{project_id:str}/labels/{label_id:str}", status_code=200)

@@ -113,7 +113,9 @@ def test_stale_if_match_appends_nothing(server: ServerProcess, admin: Api, proje
 
 
 def test_label_delete_honours_if_match(server: ServerProcess, admin: Api, project: dict) -> None:
-    label = admin.http.post(f"/api/projects/{project['key']}/labels", json={"name": "later"}).json()
+    created = admin.http.post(f"/api/projects/{project['key']}/labels", json={"name": "later"})
+    assert created.headers["etag"] == '"1"'
+    label = created.json()
     path = f"/api/projects/{project['key']}/labels/{label['id']}"
     with log_unchanged(server.db):
         assert admin.http.delete(path, headers={"If-Match": '"7"'}).status_code == 412
