@@ -33,7 +33,7 @@ clean:
 
 # A longer schemathesis campaign than `make test` runs: FUZZ_EXAMPLES cases
 # per operation and phase, signed in and anonymous.
-FUZZ_EXAMPLES ?= 100
+FUZZ_EXAMPLES ?= 50
 .PHONY: fuzz
 fuzz: $(BIN)/punt
 	PUNT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PUNT_FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest -s tests/contract/test_schemathesis.py
