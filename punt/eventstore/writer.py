@@ -139,7 +139,13 @@ class Transaction:
 class _Job(Generic[T]):
     command: Callable[[Transaction], T]
     metadata: CommandMetadata
-    future: concurrent.futures.Future[T] = field(default_factory=concurrent.futures.Future)
+    # An asyncio future when submitted from an event loop (``loop`` set),
+    # otherwise a thread-safe concurrent future.
+    future: concurrent.futures.Future[T] | asyncio.Future[T] = field(default_factory=concurrent.futures.Future)
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+Outcome = tuple[_Job[Any], Any, BaseException | None]
 
 
 class Writer:
@@ -177,7 +183,10 @@ class Writer:
 
     async def execute(self, command: Callable[[Transaction], T], metadata: CommandMetadata | None = None) -> T:
         """Run a command in the writer and return its result once its events are on disk."""
-        return await asyncio.wrap_future(self.submit(command, metadata))
+        loop = asyncio.get_running_loop()
+        job = _Job(command, metadata or CommandMetadata(), loop.create_future(), loop)
+        self._enqueue(job)
+        return await job.future
 
     def execute_sync(self, command: Callable[[Transaction], T], metadata: CommandMetadata | None = None) -> T:
         """Blocking form of execute, for the command line and for scripts."""
@@ -186,11 +195,14 @@ class Writer:
     def submit(
         self, command: Callable[[Transaction], T], metadata: CommandMetadata | None = None
     ) -> concurrent.futures.Future[T]:
+        job = _Job(command, metadata or CommandMetadata())
+        self._enqueue(job)
+        return job.future
+
+    def _enqueue(self, job: _Job[Any]) -> None:
         if not self._thread.is_alive():
             raise StoreError("the writer is not running; call Writer.start() first")
-        job = _Job(command, metadata or CommandMetadata())
         self._jobs.put(job)
-        return job.future
 
     def _run(self) -> None:
         self._conn = database.connect(self._path)
@@ -210,9 +222,15 @@ class Writer:
     def _commit_group_locked(self, group: list[_Job[Any]]) -> None:
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)
         try:
-            self._commit_group(group)
+            outcomes, appended = self._commit_group(group)
         finally:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+        # Callers learn the outcome only after the lock is released, so the
+        # next writer process can already be committing while they resume.
+        _settle(outcomes)
+        if appended and self._on_commit is not None:
+            self._on_commit(appended)
 
     def _next_group(self) -> list[_Job[Any]] | None:
         first = self._jobs.get()
@@ -231,9 +249,9 @@ class Writer:
             group.append(job)
         return group
 
-    def _commit_group(self, group: list[_Job[Any]]) -> None:
+    def _commit_group(self, group: list[_Job[Any]]) -> tuple[list[Outcome], list[StoredEvent]]:
         conn = self._conn
-        outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
+        outcomes: list[Outcome] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             tx = Transaction(conn, self._project)
@@ -243,16 +261,9 @@ class Writer:
                 conn.execute("UPDATE projection_checkpoint SET offset = ? WHERE name = 'all'", (tx.head,))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._fail_group(group, exc)
-            return
+            return self._fail_group(group, exc), []
 
-        for job, result, error in outcomes:
-            if error is None:
-                job.future.set_result(result)
-            else:
-                job.future.set_exception(error)
-        if tx.appended and self._on_commit is not None:
-            self._on_commit(tx.appended)
+        return outcomes, tx.appended
 
     def _run_job(self, tx: Transaction, job: _Job[Any]) -> tuple[_Job[Any], Any, BaseException | None]:
         tx.metadata = job.metadata
@@ -269,12 +280,48 @@ class Writer:
         tx.conn.execute("RELEASE command")
         return job, result, None
 
-    def _fail_group(self, group: list[_Job[Any]], exc: sqlite3.Error) -> None:
+    def _fail_group(self, group: list[_Job[Any]], exc: sqlite3.Error) -> list[Outcome]:
         logger.error("commit of %d commands failed, all rolled back: %s", len(group), exc)
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
         error = StoreError(f"the database could not commit: {exc}")
         error.__cause__ = exc
-        for job in group:
-            if not job.future.done():
-                job.future.set_exception(error)
+        return [(job, None, error) for job in group]
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Complete the callers' futures, with one wake-up per event loop for the whole group.
+
+    Waking a loop costs a system call, so completing each asyncio future on
+    its own would cost one per command and undo much of what grouping saves.
+    """
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        job = outcome[0]
+        if job.loop is None:
+            _complete(outcome)
+        else:
+            by_loop.setdefault(job.loop, []).append(outcome)
+    for loop, batch in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_complete_all, batch)
+        except RuntimeError:
+            # The loop closed while its commands ran; nobody awaits them now.
+            logger.warning("%d command results had no event loop left to receive them", len(batch))
+
+
+def _complete_all(batch: list[Outcome]) -> None:
+    for outcome in batch:
+        _complete(outcome)
+
+
+def _complete(outcome: Outcome) -> None:
+    job, result, error = outcome
+    if job.future.done():
+        # An asyncio caller that was cancelled (its client went away) no
+        # longer waits; the command's events are committed all the same.
+        return
+    if error is None:
+        job.future.set_result(result)
+    else:
+        job.future.set_exception(error)
