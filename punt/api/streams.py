@@ -37,7 +37,9 @@ __all__ = ["StreamSlots", "project_events", "project_list_events", "user_events"
 
 logger = logging.getLogger(__name__)
 
-_CATCH_UP_BATCH = 500
+# Large enough that the round trips to the read thread cost little per
+# event, small enough to keep a frame batch at a few MB at most.
+_CATCH_UP_BATCH = 2000
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Content-Encoding": "identity"}
 

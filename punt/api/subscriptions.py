@@ -40,13 +40,14 @@ class Subscription:
         return [("type", name) for name in (*_WIPES, *_CREDENTIAL_EVENTS)]
 
     def decide(self, live: LiveEvent) -> Decision:
-        event = live.event
-        if isinstance(event, ev.DatabaseWiped):
+        """Decide by the event's type and project first; decode its data only where a field matters."""
+        kind = live.type
+        if kind == ev.DatabaseWiped.type:
             return Decision.SEND_AND_END
-        if isinstance(event, ev.SessionRevoked):
-            return Decision.END if event.id == self.actor.session_id else Decision.SKIP
-        if isinstance(event, ev.ApiKeyRevoked):
-            return Decision.END if event.id == self.actor.api_key_id else Decision.SKIP
+        if kind == ev.SessionRevoked.type:
+            return Decision.END if live.event.id == self.actor.session_id else Decision.SKIP
+        if kind == ev.ApiKeyRevoked.type:
+            return Decision.END if live.event.id == self.actor.api_key_id else Decision.SKIP
         return self.decide_own(live)
 
     def decide_own(self, live: LiveEvent) -> Decision:
@@ -66,16 +67,16 @@ class ProjectSubscription(Subscription):
         return [("project_id", self.project_id), *super().selectors()]
 
     def decide_own(self, live: LiveEvent) -> Decision:
-        event = live.event
-        if isinstance(event, ev.DatabaseProjectsWiped):
+        kind = live.type
+        if kind == ev.DatabaseProjectsWiped.type:
             return Decision.SEND_AND_END
         if live.project_id != self.project_id:
             return Decision.SKIP
-        if isinstance(event, ev.ProjectDeleted):
+        if kind == ev.ProjectDeleted.type:
             return Decision.SEND_AND_END
-        if isinstance(event, ev.MemberRemoved) and event.userId == self.actor.user_id:
+        if kind == ev.MemberRemoved.type and live.event.userId == self.actor.user_id:
             return Decision.SEND if self.actor.is_system_admin else Decision.SEND_AND_END
-        if live.type.startswith(self._CARRIED_PREFIXES) or isinstance(event, ev.ProjectUpdated):
+        if kind.startswith(self._CARRIED_PREFIXES) or kind == ev.ProjectUpdated.type:
             return Decision.SEND
         return Decision.SKIP
 
@@ -96,22 +97,25 @@ class ProjectListSubscription(Subscription):
         return [*(("type", cls.type) for cls in names), *super().selectors()]
 
     def decide_own(self, live: LiveEvent) -> Decision:
-        event = live.event
-        if isinstance(event, ev.DatabaseProjectsWiped):
+        kind = live.type
+        if kind == ev.DatabaseProjectsWiped.type:
             self.visible.clear()
             return Decision.SEND
-        if isinstance(event, ev.MemberAdded | ev.MemberRemoved):
-            return self._decide_membership(event)
-        if isinstance(event, ev.ProjectCreated):
+        if kind in (ev.MemberAdded.type, ev.MemberRemoved.type):
+            return self._decide_membership(live.event)
+
+        # A project event's project_id is the project's own id.
+        project_id = live.project_id
+        if kind == ev.ProjectCreated.type:
             # The creator becomes owner by the member.added that follows in
-            # the same command, so the creator sees project.created too.
+            # the same command, so project.created reaches the creator too.
             if live.actor_id == self.actor.user_id:
-                self.visible.add(event.id)
-            return Decision.SEND if self._can_see(event.id) else Decision.SKIP
-        if isinstance(event, ev.ProjectUpdated | ev.ProjectDeleted):
-            seen = self._can_see(event.id)
-            if isinstance(event, ev.ProjectDeleted):
-                self.visible.discard(event.id)
+                self.visible.add(project_id)
+            return Decision.SEND if self._can_see(project_id) else Decision.SKIP
+        if kind in (ev.ProjectUpdated.type, ev.ProjectDeleted.type):
+            seen = self._can_see(project_id)
+            if kind == ev.ProjectDeleted.type:
+                self.visible.discard(project_id)
             return Decision.SEND if seen else Decision.SKIP
         return Decision.SKIP
 
@@ -135,7 +139,7 @@ class UserSubscription(Subscription):
         return [("type", ev.UserUpdated.type), *super().selectors()]
 
     def decide_own(self, live: LiveEvent) -> Decision:
-        if isinstance(live.event, ev.UserUpdated | ev.DatabaseProjectsWiped):
+        if live.type in (ev.UserUpdated.type, ev.DatabaseProjectsWiped.type):
             return Decision.SEND
         return Decision.SKIP
 
