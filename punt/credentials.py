@@ -84,6 +84,12 @@ def delete_all(conn: sqlite3.Connection) -> None:
         conn.execute(f"DELETE FROM {table}")
 
 
+def delete_user_access(conn: sqlite3.Connection, user_id: str) -> None:
+    """Delete every session and API key of one user; the password hash stays for the record."""
+    conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    conn.execute("DELETE FROM api_keys WHERE user_id = ?", (user_id,))
+
+
 def find_session(conn: sqlite3.Connection, token: str, now: float) -> tuple[str, str] | None:
     """Return (session id, user id) for a live session token, or None."""
     return conn.execute(

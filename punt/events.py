@@ -232,6 +232,13 @@ class UserUpdated(Event, frozen=True, kw_only=True):
     avatarColor: str
 
 
+class UserDeactivated(Event, frozen=True, kw_only=True):
+    """A user who may no longer sign in; their sessions, API key and open streams end."""
+
+    type = "user.deactivated"
+    id: str
+
+
 class SessionRevoked(Event, frozen=True, kw_only=True):
     """A session ended by sign-out; open streams authenticated by it end too."""
 
@@ -281,6 +288,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketDeleted,
         UserRegistered,
         UserUpdated,
+        UserDeactivated,
         SessionRevoked,
         ApiKeyRevoked,
         DatabaseWiped,

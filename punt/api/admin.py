@@ -68,4 +68,13 @@ async def wipe_projects(request: Request) -> Response:
     return Response({"success": True, "wiped": counts})
 
 
-ROUTES = [wipe_database, wipe_projects]
+@post("/api/admin/users/{user_id:str}/deactivate", status_code=200)
+async def deactivate_user(request: Request, user_id: str) -> Response:
+    """Deactivate a user: they can no longer sign in, and their sessions, key and streams end."""
+    actor = await current_actor(request)
+    await execute(request, actor, partial(admin.deactivate_user, actor=actor, user_id=user_id))
+    logger.warning("user %s deactivated by system admin %s", user_id, actor.user_id)
+    return Response({"success": True})
+
+
+ROUTES = [wipe_database, wipe_projects, deactivate_user]

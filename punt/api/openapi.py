@@ -189,6 +189,8 @@ OPERATIONS: dict[str, Operation] = {
                                s.WipedDatabase, i.WipeDatabase, errors=(*_BODY_ERRORS, 401, 403)),
     "wipe_projects": Operation("Delete every project, ticket and label (system admin)", s.WipedProjects,
                                i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403)),
+    "deactivate_user": Operation("Deactivate a user: no more sign-in; sessions, key and streams end (system admin)",
+                                 s.Success, errors=(400, 401, 403, 404, 409)),
     # The audit log, history and transfer of the whole database
     "admin_events": Operation("A page of the whole log, filtered (system admin)", s.LogPage,
                               errors=(400, 401, 403), parameters=(*_LOG_PAGE, Param(

@@ -26,7 +26,7 @@ class Decision(enum.Enum):
 
 
 _WIPES = (ev.DatabaseWiped.type, ev.DatabaseProjectsWiped.type)
-_CREDENTIAL_EVENTS = (ev.SessionRevoked.type, ev.ApiKeyRevoked.type)
+_CREDENTIAL_EVENTS = (ev.SessionRevoked.type, ev.ApiKeyRevoked.type, ev.UserDeactivated.type)
 
 
 class Subscription:
@@ -48,6 +48,8 @@ class Subscription:
             return Decision.END if live.event.id == self.actor.session_id else Decision.SKIP
         if kind == ev.ApiKeyRevoked.type:
             return Decision.END if live.event.id == self.actor.api_key_id else Decision.SKIP
+        if kind == ev.UserDeactivated.type:
+            return Decision.END if live.event.id == self.actor.user_id else Decision.SKIP
         return self.decide_own(live)
 
     def decide_own(self, live: LiveEvent) -> Decision:

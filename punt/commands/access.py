@@ -36,10 +36,12 @@ def new_id() -> str:
 
 def load_actor(conn: sqlite3.Connection, user_id: str, session_id: str | None = None,
                api_key_id: str | None = None) -> Actor:
-    """Load the acting user; a user that no longer exists (after a wipe) is not authenticated."""
+    """Load the acting user; a user that no longer exists (after a wipe) or is deactivated is not authenticated."""
     user = queries.find_user(conn, user_id)
     if user is None:
         raise NotAuthenticated("the session's user no longer exists; sign in again")
+    if queries.is_deactivated(conn, user_id):
+        raise NotAuthenticated("this account is deactivated; ask a system admin to restore it")
     return Actor(user_id, user["isSystemAdmin"], session_id, api_key_id)
 
 

@@ -11,11 +11,11 @@ from punt import events as ev
 from punt.commands.access import Actor
 from punt.commands.inputs import Register
 from punt.commands.users import register_user
-from punt.errors import Forbidden
+from punt.errors import Conflict, Forbidden, InvalidInput, NotFound
 from punt.eventstore.writer import Transaction
 from punt.projections import queries
 
-__all__ = ["WIPE_CONFIRMATION", "require_system_admin", "wipe_database", "wipe_projects"]
+__all__ = ["WIPE_CONFIRMATION", "deactivate_user", "require_system_admin", "wipe_database", "wipe_projects"]
 
 WIPE_CONFIRMATION = "wipe all data"
 
@@ -33,6 +33,24 @@ def wipe_database(tx: Transaction, actor: Actor, admin_username: str, admin_pass
     return register_user(
         tx, Register(username=admin_username, password=""), admin_password_hash, force_admin=True
     )
+
+
+def deactivate_user(tx: Transaction, actor: Actor, user_id: str) -> None:
+    """Append user.deactivated and delete the user's sessions and API key.
+
+    The event ends every stream the user holds, in every worker process.
+    """
+    require_system_admin(actor)
+    user = queries.find_user(tx.conn, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id!r} not found")
+    if user_id == actor.user_id:
+        raise InvalidInput("you cannot deactivate your own account; ask another system admin", [])
+    if queries.is_deactivated(tx.conn, user_id):
+        raise Conflict(f"user {user['username']!r} is already deactivated")
+
+    credentials.delete_user_access(tx.conn, user_id)
+    tx.append(ev.UserDeactivated(id=user_id))
 
 
 def wipe_projects(tx: Transaction, actor: Actor) -> dict:

@@ -16,7 +16,7 @@ from punt import events as ev
 from punt.commands.access import Actor, new_id
 from punt.commands.inputs import Register, UpdateMe
 from punt.commands.validation import MAX_NAME, check_color, check_text
-from punt.errors import Conflict, InvalidInput
+from punt.errors import Conflict, InvalidInput, NotAuthenticated
 from punt.eventstore.writer import Transaction
 from punt.projections import queries
 
@@ -89,6 +89,8 @@ class NewSession:
 
 def sign_in(tx: Transaction, user_id: str) -> NewSession:
     """Open a server-side session for a user whose password was already verified."""
+    if queries.is_deactivated(tx.conn, user_id):
+        raise NotAuthenticated("this account is deactivated; ask a system admin to restore it")
     token = credentials.new_secret()
     session_id = new_id()
     expires_at = time.time() + credentials.SESSION_LIFETIME_SECONDS

@@ -174,6 +174,10 @@ def _user_updated(conn: sqlite3.Connection, e: ev.UserUpdated) -> None:
     )
 
 
+def _user_deactivated(conn: sqlite3.Connection, e: ev.UserDeactivated) -> None:
+    conn.execute("INSERT OR IGNORE INTO deactivated_users (user_id) VALUES (?)", (e.id,))
+
+
 def _database_wiped(conn: sqlite3.Connection, e: ev.DatabaseWiped) -> None:
     for table in PROJECTION_TABLES:
         conn.execute(f"DELETE FROM {table}")
@@ -201,6 +205,7 @@ _APPLIERS: dict[type[ev.Event], Callable[[sqlite3.Connection, ev.Event], None]] 
     ev.TicketDeleted: _ticket_deleted,
     ev.UserRegistered: _user_registered,
     ev.UserUpdated: _user_updated,
+    ev.UserDeactivated: _user_deactivated,
     ev.DatabaseWiped: _database_wiped,
     ev.DatabaseProjectsWiped: _database_projects_wiped,
 }

@@ -59,6 +59,10 @@ def find_user_by_login(conn: sqlite3.Connection, login: str) -> Row | None:
     return _user(row) if row else None
 
 
+def is_deactivated(conn: sqlite3.Connection, user_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM deactivated_users WHERE user_id = ?", (user_id,)).fetchone() is not None
+
+
 def count_users(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users").fetchone()[0]
 

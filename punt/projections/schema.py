@@ -5,7 +5,9 @@ from __future__ import annotations
 __all__ = ["PROJECTION_SCHEMA", "PROJECTION_TABLES"]
 
 # Every table rebuilt from the log, in the order a comparison dumps them.
-PROJECTION_TABLES = ("users", "projects", "columns", "members", "labels", "tickets", "ticket_labels")
+PROJECTION_TABLES = (
+    "users", "deactivated_users", "projects", "columns", "members", "labels", "tickets", "ticket_labels",
+)
 
 PROJECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -17,6 +19,9 @@ CREATE TABLE IF NOT EXISTS users (
     avatar_color TEXT NOT NULL,
     is_system_admin INTEGER NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deactivated_users (
+    user_id TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS projects (
     id TEXT PRIMARY KEY,

@@ -75,6 +75,7 @@ MATRIX: dict[str, Entry] = {
     "bulk_delete_tickets": Entry(MEMBER, json={"ticketIds": ["missing"]}),
     "wipe_database": Entry(SYSTEM, json={"confirmPassword": WRONG, "confirmation": "wipe all data"}),
     "wipe_projects": Entry(SYSTEM, json={"confirmPassword": WRONG}),
+    "deactivate_user": Entry(SYSTEM),
     "admin_events": Entry(SYSTEM),
     "project_history": Entry(ADMIN),
     "ticket_history": Entry(MEMBER),
@@ -129,7 +130,7 @@ def callers(server: ServerProcess) -> dict[str, str | None]:
 
 def _path(raw: str) -> str:
     return (raw.replace("{project_id:str}", "PERM").replace("{ticket_id:str}", "PERM-999")
-            .replace("{member_id:str}", "missing").replace("{label_id:str}", "missing"))
+            .replace("{member_id:str}", "missing").replace("{user_id:str}", "missing").replace("{label_id:str}", "missing"))
 
 
 def _send(url: str, method: str, path: str, entry: Entry, token: str | None) -> int:
