@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write the OpenAPI document of the API")
     openapi.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
     openapi.set_defaults(run=_openapi)
+
+    from punt.audit.cli import add_audit_commands
+
+    add_audit_commands(commands)
     return parser
 
 

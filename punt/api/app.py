@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from punt import database
 from punt.api import account, admin, auth, guards, openapi, projects, streams, tickets
+from punt.api import audit
 from punt.api.bodies import MAX_BODY_BYTES
 from punt.api.context import Services
 from punt.api.errors import EXCEPTION_HANDLERS
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             logger.info("punt worker %d stopped", os.getpid())
 
     return Litestar(
-        route_handlers=[*auth.ROUTES, *account.ROUTES, *projects.ROUTES, *tickets.ROUTES, *admin.ROUTES,
+        route_handlers=[*auth.ROUTES, *account.ROUTES, *projects.ROUTES, *tickets.ROUTES, *admin.ROUTES, *audit.ROUTES,
                         streams.project_list_events, streams.project_events, streams.user_events,
                         *openapi.ROUTES],
         lifespan=[lifespan],

@@ -6,9 +6,11 @@ from functools import partial
 
 from litestar import Request, Response, delete, get, patch, post
 
+from punt.api.audit import at_offset
 from punt.api.bodies import decode_body
 from punt.api.context import Services, current_actor, execute
 from punt.api.responses import listing, resource, success
+from punt.audit.timetravel import read_at
 from punt.commands import projects
 from punt.commands.access import Actor, require_project
 from punt.commands.inputs import AddMember, CreateProject, UpdateMember, UpdateProject
@@ -28,7 +30,11 @@ def _project_part(conn, actor: Actor, project_ref: str, query) -> object:
 
 
 async def read_project_part(request: Request, project_ref: str, query) -> object:
+    """Run ``query(conn, project_id)`` for a member, on the state right after ``?at=OFFSET`` if given."""
     actor = await current_actor(request)
+    at = at_offset(request)
+    if at is not None:
+        return await Services.of(request).reads.run(read_at, actor, project_ref, at, query)
     return await Services.of(request).reads.run(_project_part, actor, project_ref, query)
 
 
@@ -47,6 +53,8 @@ async def create_project(request: Request) -> Response:
 
 @get("/api/projects/{project_id:str}")
 async def get_project(request: Request, project_id: str) -> Response:
+    if at_offset(request) is not None:
+        return resource(await read_project_part(request, project_id, queries.find_project))
     actor = await current_actor(request)
     return resource(await Services.of(request).reads.run(require_project, actor, project_id))
 

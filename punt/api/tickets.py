@@ -6,6 +6,7 @@ from functools import partial
 
 from litestar import Request, Response, delete, get, patch, post
 
+from punt.api.audit import at_offset, ticket_at
 from punt.api.bodies import decode_body
 from punt.api.context import Services, current_actor, execute
 from punt.api.preconditions import LABEL_VERSION
@@ -47,7 +48,7 @@ def _ticket_filters(request: Request) -> dict[str, str]:
     """Read the ticket list's query filters; enum filters match case-insensitively."""
     filters = {}
     for name in request.query_params:
-        if name not in TICKET_FILTERS:
+        if name not in TICKET_FILTERS and name != "at":
             raise InvalidInput.field(name, f"is not a ticket filter; use one of {', '.join(TICKET_FILTERS)}")
     for name in TICKET_FILTERS:
         value = request.query_params.get(name)
@@ -86,6 +87,9 @@ def _ticket_detail(conn, actor: Actor, project_ref: str, ticket_ref: str) -> dic
 @get("/api/projects/{project_id:str}/tickets/{ticket_id:str}")
 async def get_ticket(request: Request, project_id: str, ticket_id: str) -> Response:
     actor = await current_actor(request)
+    at = at_offset(request)
+    if at is not None:
+        return resource(await ticket_at(request, actor, project_id, ticket_id, at))
     return resource(await Services.of(request).reads.run(_ticket_detail, actor, project_id, ticket_id))
 
 

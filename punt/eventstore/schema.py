@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["EVENTS_TABLE", "LOG_SCHEMA"]
+__all__ = ["ACTOR_EXPRESSION", "EVENTS_TABLE", "LOG_SCHEMA"]
 
 EVENTS_TABLE = "events"
+
+# The acting user's id inside an event's metadata. A query must spell the
+# expression exactly like this for SQLite to use the index built on it.
+ACTOR_EXPRESSION = "json_extract(metadata, '$.actorId')"
 
 # `offset` is the rowid, assigned by the writer as head + 1 inside a
 # BEGIN IMMEDIATE transaction, so offsets are gapless and commit in order.
@@ -25,6 +29,8 @@ CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
 CREATE INDEX IF NOT EXISTS events_by_project ON {EVENTS_TABLE} (project_id, offset)
     WHERE project_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_type ON {EVENTS_TABLE} (type, offset);
+CREATE INDEX IF NOT EXISTS events_by_actor ON {EVENTS_TABLE} ({ACTOR_EXPRESSION}, offset);
+CREATE INDEX IF NOT EXISTS events_by_timestamp ON {EVENTS_TABLE} (timestamp);
 CREATE TRIGGER IF NOT EXISTS events_reject_update BEFORE UPDATE ON {EVENTS_TABLE}
 BEGIN
     SELECT RAISE(ABORT, 'the event log is append-only: UPDATE is not allowed');
