@@ -166,6 +166,7 @@ class ImportedState:
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     labels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tickets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    deactivated: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -193,6 +194,7 @@ def load_state(lines: Iterable[bytes | str]) -> ImportedState:
 def _collect(state: sqlite3.Connection) -> ImportedState:
     user_ids = [row[0] for row in state.execute("SELECT id FROM users ORDER BY created_at, id")]
     imported = ImportedState(users=[queries.find_user(state, user_id) for user_id in user_ids])
+    imported.deactivated = [user_id for user_id in user_ids if queries.is_deactivated(state, user_id)]
     imported.projects = queries.list_projects(state, None)
     for project in imported.projects:
         project_id = project["id"]
@@ -226,6 +228,10 @@ def replace_state(tx: Transaction, actor: Actor, imported: ImportedState) -> dic
     users = imported.users if importer["id"] in imported_ids else [*imported.users, importer]
     for user in users:
         _recreate_user(tx, user)
+    for user_id in imported.deactivated:
+        # The importing admin stays able to sign in, whatever the file says.
+        if user_id != importer["id"]:
+            tx.append(ev.UserDeactivated(id=user_id))
     for project in imported.projects:
         _recreate_project(tx, imported, project)
     return imported.counts()
