@@ -90,6 +90,9 @@ _TICKET_FILTERS = (
     Param("assigneeId", "query", {"type": "string"}, "Only tickets assigned to this user."),
 )
 
+_AT = Param("at", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            "Answer with the state as it was right after this log offset; beyond the end of the log is 400.")
+
 _LOG_PAGE = (
     Param("after", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"}, "Return events after this offset."),
     Param("limit", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"}, "Maximum number of events."),
@@ -146,13 +149,16 @@ OPERATIONS: dict[str, Operation] = {
     "create_project": Operation("Create a project with three columns; the caller becomes owner", s.Project,
                                 i.CreateProject, 201, (*_BODY_ERRORS, 401, 403, 409), etag=True,
                                 links=_project_links("$response.body#/id")),
-    "get_project": Operation("One project", s.Project, errors=_PROJECT_ERRORS, etag=True),
+    "get_project": Operation("One project", s.Project, errors=(400, *_PROJECT_ERRORS), etag=True,
+                             parameters=(_AT,)),
     "update_project": Operation("Change a project's name, description or color", s.Project, i.UpdateProject,
                                 errors=(*_BODY_ERRORS, *_PROJECT_ERRORS), etag=True, if_match=True),
     "delete_project": Operation("Delete a project (owner only)", s.Success, errors=_PROJECT_ERRORS,
                                 if_match=True),
-    "list_columns": Operation("A project's columns by order", list[s.Column], errors=_PROJECT_ERRORS),
-    "list_members": Operation("A project's members", list[s.Member], errors=_PROJECT_ERRORS),
+    "list_columns": Operation("A project's columns by order", list[s.Column], errors=(400, *_PROJECT_ERRORS),
+                              parameters=(_AT,)),
+    "list_members": Operation("A project's members", list[s.Member], errors=(400, *_PROJECT_ERRORS),
+                              parameters=(_AT,)),
     "add_member": Operation("Add a user to a project as admin or member", s.Member, i.AddMember, 201,
                             (*_BODY_ERRORS, *_PROJECT_ERRORS, 409),
                             links={name: {"operationId": operation, "parameters": {
@@ -164,7 +170,8 @@ OPERATIONS: dict[str, Operation] = {
     "remove_member": Operation("Remove a member; the owner cannot be removed", s.Success,
                                errors=(400, *_PROJECT_ERRORS)),
     # Labels and tickets
-    "list_labels": Operation("A project's labels", list[s.Label], errors=_PROJECT_ERRORS),
+    "list_labels": Operation("A project's labels", list[s.Label], errors=(400, *_PROJECT_ERRORS),
+                             parameters=(_AT,)),
     "create_label": Operation("Create a label; names are unique in a project, ignoring case", s.Label,
                               i.CreateLabel, 201, (*_BODY_ERRORS, *_PROJECT_ERRORS, 409), etag=True,
                               links={"DeleteLabel": {"operationId": "deleteLabel", "parameters": {
@@ -172,11 +179,11 @@ OPERATIONS: dict[str, Operation] = {
     "delete_label": Operation("Delete a label; it leaves every ticket that had it", s.Success,
                               errors=_PROJECT_ERRORS, if_match=True),
     "list_tickets": Operation("A project's tickets, filtered", list[s.Ticket], errors=(400, *_PROJECT_ERRORS),
-                              parameters=_TICKET_FILTERS),
+                              parameters=(*_TICKET_FILTERS, _AT)),
     "create_ticket": Operation("Create a ticket", s.Ticket, i.CreateTicket, 201,
                                (*_BODY_ERRORS, *_PROJECT_ERRORS), etag=True, links=_ticket_links()),
     "get_ticket": Operation("One ticket, by id or key, with its column, assignee and labels", s.TicketDetail,
-                            errors=_PROJECT_ERRORS, etag=True),
+                            errors=(400, *_PROJECT_ERRORS), etag=True, parameters=(_AT,)),
     "update_ticket": Operation("Change a ticket's fields, or move it with columnId and order", s.Ticket,
                                i.UpdateTicket, errors=(*_BODY_ERRORS, *_PROJECT_ERRORS), etag=True, if_match=True),
     "delete_ticket": Operation("Delete a ticket", s.Success, errors=_PROJECT_ERRORS, if_match=True),
@@ -197,7 +204,8 @@ OPERATIONS: dict[str, Operation] = {
                                   "projectId", "query", {"type": "string"}, "Only events of this project."))),
     "project_history": Operation("A page of a project's events (project admin or owner)", s.LogPage, errors=(400, *_PROJECT_ERRORS),
                                  parameters=_LOG_PAGE),
-    "ticket_history": Operation("The changes of one ticket, oldest first", list[dict], errors=(400, *_PROJECT_ERRORS)),
+    "ticket_history": Operation("The field-level changes of one ticket, oldest first", list[s.TicketChange],
+                                errors=(400, *_PROJECT_ERRORS)),
     "export_database": Operation("Export the log up to now as NDJSON, one event a line (system admin)", bytes,
                                  i.ConfirmPassword, errors=(*_BODY_ERRORS, 401, 403),
                                  response_media="application/x-ndjson"),

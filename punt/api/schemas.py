@@ -9,11 +9,13 @@ schema check of the contract tests.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 __all__ = [
+    "ChangeAuthor",
+    "TicketChange",
     "ApiKey",
     "BulkDeleted",
     "Column",
@@ -94,6 +96,22 @@ class ApiKey(Schema):
 
 class Health(Schema):
     status: Literal["ok"]
+
+
+class ChangeAuthor(Schema):
+    id: str
+    name: str | None
+
+
+class TicketChange(Schema):
+    """One field-level change of a ticket; ``field`` is ``created`` or ``deleted`` for those two events."""
+
+    field: str
+    oldValue: Any
+    newValue: Any
+    changedBy: ChangeAuthor | None
+    changedAt: str
+    offset: int
 
 
 class Success(Schema):
