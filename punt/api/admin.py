@@ -8,6 +8,7 @@ import secrets
 from functools import partial
 
 from litestar import Request, Response, post
+from litestar.params import FromPath
 
 from punt import credentials
 from punt.api.bodies import decode_body
@@ -69,7 +70,7 @@ async def wipe_projects(request: Request) -> Response:
 
 
 @post("/api/admin/users/{user_id:str}/deactivate", status_code=200)
-async def deactivate_user(request: Request, user_id: str) -> Response:
+async def deactivate_user(request: Request, user_id: FromPath[str]) -> Response:
     """Deactivate a user: they can no longer sign in, and their sessions, key and streams end."""
     actor = await current_actor(request)
     await execute(request, actor, partial(admin.deactivate_user, actor=actor, user_id=user_id))

@@ -9,6 +9,7 @@ from functools import partial
 from typing import AsyncIterator
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.datastructures import UploadFile
 from litestar.response import Stream
 
@@ -108,7 +109,7 @@ def _project_page(conn, actor: Actor, project_ref: str, after: int, limit: int, 
 
 
 @get("/api/projects/{project_id:str}/history")
-async def project_history(request: Request, project_id: str) -> Response:
+async def project_history(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     after, limit, filters = _page_request(request, _PROJECT_LOG_PARAMS)
     return Response(await Services.of(request).reads.run(_project_page, actor, project_id, after, limit, filters))
@@ -120,7 +121,7 @@ def _ticket_history(conn, actor: Actor, project_ref: str, ticket_ref: str) -> li
 
 
 @get("/api/projects/{project_id:str}/tickets/{ticket_id:str}/history")
-async def ticket_history(request: Request, project_id: str, ticket_id: str) -> Response:
+async def ticket_history(request: Request, project_id: FromPath[str], ticket_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     return Response(await Services.of(request).reads.run(_ticket_history, actor, project_id, ticket_id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from punt.api.audit import at_offset
 from punt.api.bodies import decode_body
@@ -52,7 +53,7 @@ async def create_project(request: Request) -> Response:
 
 
 @get("/api/projects/{project_id:str}")
-async def get_project(request: Request, project_id: str) -> Response:
+async def get_project(request: Request, project_id: FromPath[str]) -> Response:
     if at_offset(request) is not None:
         return resource(await read_project_part(request, project_id, queries.find_project))
     actor = await current_actor(request)
@@ -60,7 +61,7 @@ async def get_project(request: Request, project_id: str) -> Response:
 
 
 @patch("/api/projects/{project_id:str}")
-async def update_project(request: Request, project_id: str) -> Response:
+async def update_project(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, UpdateProject)
     command = partial(projects.update_project, actor=actor, project_ref=project_id, body=body)
@@ -68,24 +69,24 @@ async def update_project(request: Request, project_id: str) -> Response:
 
 
 @delete("/api/projects/{project_id:str}", status_code=200)
-async def delete_project(request: Request, project_id: str) -> Response:
+async def delete_project(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     await execute(request, actor, partial(projects.delete_project, actor=actor, project_ref=project_id))
     return success()
 
 
 @get("/api/projects/{project_id:str}/columns")
-async def list_columns(request: Request, project_id: str) -> Response:
+async def list_columns(request: Request, project_id: FromPath[str]) -> Response:
     return listing(await read_project_part(request, project_id, queries.list_columns))
 
 
 @get("/api/projects/{project_id:str}/members")
-async def list_members(request: Request, project_id: str) -> Response:
+async def list_members(request: Request, project_id: FromPath[str]) -> Response:
     return listing(await read_project_part(request, project_id, queries.list_members))
 
 
 @post("/api/projects/{project_id:str}/members", status_code=201)
-async def add_member(request: Request, project_id: str) -> Response:
+async def add_member(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, AddMember)
     command = partial(projects.add_member, actor=actor, project_ref=project_id, body=body)
@@ -93,7 +94,7 @@ async def add_member(request: Request, project_id: str) -> Response:
 
 
 @patch("/api/projects/{project_id:str}/members/{member_id:str}")
-async def update_member(request: Request, project_id: str, member_id: str) -> Response:
+async def update_member(request: Request, project_id: FromPath[str], member_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, UpdateMember)
     command = partial(projects.update_member, actor=actor, project_ref=project_id, member_id=member_id, body=body)
@@ -101,7 +102,7 @@ async def update_member(request: Request, project_id: str, member_id: str) -> Re
 
 
 @delete("/api/projects/{project_id:str}/members/{member_id:str}", status_code=200)
-async def remove_member(request: Request, project_id: str, member_id: str) -> Response:
+async def remove_member(request: Request, project_id: FromPath[str], member_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     command = partial(projects.remove_member, actor=actor, project_ref=project_id, member_id=member_id)
     await execute(request, actor, command)

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import AsyncIterator
 
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from punt.api.context import Services, current_actor
@@ -194,7 +195,7 @@ async def _catch_up(services: Services, subscription: Subscription, position: in
 
 
 @get("/api/projects/{project_id:str}/events")
-async def project_events(request: Request, project_id: str) -> Stream:
+async def project_events(request: Request, project_id: FromPath[str]) -> Stream:
     """Stream a project's events to a member or system admin."""
     services = Services.of(request)
     actor = await current_actor(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
 
 from punt.api.audit import at_offset, ticket_at
 from punt.api.bodies import decode_body
@@ -25,12 +26,12 @@ TICKET_FILTERS = ("sprintId", "columnId", "type", "priority", "assigneeId")
 
 
 @get("/api/projects/{project_id:str}/labels")
-async def list_labels(request: Request, project_id: str) -> Response:
+async def list_labels(request: Request, project_id: FromPath[str]) -> Response:
     return listing(await read_project_part(request, project_id, queries.list_labels))
 
 
 @post("/api/projects/{project_id:str}/labels", status_code=201)
-async def create_label(request: Request, project_id: str) -> Response:
+async def create_label(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, CreateLabel)
     command = partial(labels.create_label, actor=actor, project_ref=project_id, body=body)
@@ -38,7 +39,7 @@ async def create_label(request: Request, project_id: str) -> Response:
 
 
 @delete("/api/projects/{project_id:str}/labels/{label_id:str}", status_code=200)
-async def delete_label(request: Request, project_id: str, label_id: str) -> Response:
+async def delete_label(request: Request, project_id: FromPath[str], label_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     await execute(request, actor, partial(labels.delete_label, actor=actor, project_ref=project_id, label_id=label_id))
     return success()
@@ -63,13 +64,13 @@ def _ticket_filters(request: Request) -> dict[str, str]:
 
 
 @get("/api/projects/{project_id:str}/tickets")
-async def list_tickets(request: Request, project_id: str) -> Response:
+async def list_tickets(request: Request, project_id: FromPath[str]) -> Response:
     filters = _ticket_filters(request)
     return listing(await read_project_part(request, project_id, partial(queries.list_tickets, filters=filters)))
 
 
 @post("/api/projects/{project_id:str}/tickets", status_code=201)
-async def create_ticket(request: Request, project_id: str) -> Response:
+async def create_ticket(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, CreateTicket)
     command = partial(tickets.create_ticket, actor=actor, project_ref=project_id, body=body)
@@ -85,7 +86,7 @@ def _ticket_detail(conn, actor: Actor, project_ref: str, ticket_ref: str) -> dic
 
 
 @get("/api/projects/{project_id:str}/tickets/{ticket_id:str}")
-async def get_ticket(request: Request, project_id: str, ticket_id: str) -> Response:
+async def get_ticket(request: Request, project_id: FromPath[str], ticket_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     at = at_offset(request)
     if at is not None:
@@ -94,7 +95,7 @@ async def get_ticket(request: Request, project_id: str, ticket_id: str) -> Respo
 
 
 @patch("/api/projects/{project_id:str}/tickets/{ticket_id:str}")
-async def update_ticket(request: Request, project_id: str, ticket_id: str) -> Response:
+async def update_ticket(request: Request, project_id: FromPath[str], ticket_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, UpdateTicket)
     command = partial(tickets.update_ticket, actor=actor, project_ref=project_id, ticket_ref=ticket_id, body=body)
@@ -102,7 +103,7 @@ async def update_ticket(request: Request, project_id: str, ticket_id: str) -> Re
 
 
 @delete("/api/projects/{project_id:str}/tickets/{ticket_id:str}", status_code=200)
-async def delete_ticket(request: Request, project_id: str, ticket_id: str) -> Response:
+async def delete_ticket(request: Request, project_id: FromPath[str], ticket_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     command = partial(tickets.delete_ticket, actor=actor, project_ref=project_id, ticket_ref=ticket_id)
     await execute(request, actor, command)
@@ -110,7 +111,7 @@ async def delete_ticket(request: Request, project_id: str, ticket_id: str) -> Re
 
 
 @patch("/api/projects/{project_id:str}/tickets")
-async def bulk_update_tickets(request: Request, project_id: str) -> Response:
+async def bulk_update_tickets(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, BulkUpdateTickets)
     command = partial(tickets.bulk_update_tickets, actor=actor, project_ref=project_id, body=body)
@@ -118,7 +119,7 @@ async def bulk_update_tickets(request: Request, project_id: str) -> Response:
 
 
 @delete("/api/projects/{project_id:str}/tickets", status_code=200)
-async def bulk_delete_tickets(request: Request, project_id: str) -> Response:
+async def bulk_delete_tickets(request: Request, project_id: FromPath[str]) -> Response:
     actor = await current_actor(request)
     body = await decode_body(request, BulkDeleteTickets)
     command = partial(tickets.bulk_delete_tickets, actor=actor, project_ref=project_id, body=body)
