@@ -47,6 +47,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_config=_log_config(),
+        # One log line per request costs a large share of a short request's
+        # time; punt logs its own lifecycle, rejections and errors instead.
+        access_log=args.access_log,
         # Open event streams never finish by themselves; after this many
         # seconds of a graceful shutdown they are cancelled.
         timeout_graceful_shutdown=2,
@@ -77,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="TCP port (PUNT_PORT, default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the database (PUNT_WORKERS, default 1)")
     serve.add_argument("--demo", action="store_true", help="fill an empty database with a demo workspace first")
+    serve.add_argument("--access-log", action="store_true", help="log one line per HTTP request (off by default)")
     serve.set_defaults(run=_serve)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document of the API")
