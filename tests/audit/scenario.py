@@ -6,7 +6,6 @@ import random
 import subprocess
 import sys
 from functools import partial
-from pathlib import Path
 
 from punt.commands import admin, labels, projects, tickets, users
 from punt.commands.access import Actor
@@ -93,13 +92,3 @@ def _fill_project(writer: Writer, rng: random.Random, owner: Actor, people: list
 
 def wipe_projects(writer: Writer, actor: Actor) -> None:
     writer.execute_sync(partial(admin.wipe_projects, actor=actor), CommandMetadata(actorId=actor.user_id))
-
-
-def event_count(db: Path) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT count(*) FROM events").fetchone()[0]
-    finally:
-        conn.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.logcount import log_unchanged
+from tests.commands import log_unchanged
 from tests.support import Api, ServerProcess
 
 DOCUMENT = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())

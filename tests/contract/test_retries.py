@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.contract.logcount import log_length, log_unchanged
+from tests.commands import event_count, log_unchanged
 from tests.support import Api, ServerProcess
 
 CONCURRENCY = 20
@@ -24,7 +24,7 @@ def _concurrently(send, count: int = CONCURRENCY) -> list[httpx.Response]:
 
 
 def test_concurrent_retries_execute_once(server: ServerProcess, admin: Api, project: dict) -> None:
-    before = log_length(server.db)
+    before = event_count(server.db)
     path = f"/api/projects/{project['key']}/tickets"
     headers = {"Idempotency-Key": "create-ticket-1"}
 
@@ -33,7 +33,7 @@ def test_concurrent_retries_execute_once(server: ServerProcess, admin: Api, proj
     assert {response.status_code for response in responses} == {201}
     assert len({response.json()["id"] for response in responses}) == 1
     assert len({response.text for response in responses}) == 1
-    assert log_length(server.db) == before + 1
+    assert event_count(server.db) == before + 1
     assert len(admin.http.get(path).json()) == 1
 
 
@@ -87,7 +87,7 @@ def test_concurrent_if_match_one_wins(server: ServerProcess, admin: Api, project
     ticket = admin.create_ticket(project["key"], "Contended")
     path = f"/api/projects/{project['key']}/tickets/{ticket['id']}"
     etag = admin.http.get(path).headers["etag"]
-    before = log_length(server.db)
+    before = event_count(server.db)
     titles = iter(range(CONCURRENCY))
 
     responses = _concurrently(
@@ -95,7 +95,7 @@ def test_concurrent_if_match_one_wins(server: ServerProcess, admin: Api, project
 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [412] * (CONCURRENCY - 1)
-    assert log_length(server.db) == before + 1
+    assert event_count(server.db) == before + 1
 
 
 def test_stale_if_match_appends_nothing(server: ServerProcess, admin: Api, project: dict) -> None:

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from punt import credentials
 from punt.api.app import create_app
 from punt.settings import Settings
-from tests.contract.logcount import log_unchanged
+from tests.commands import log_unchanged
 from tests.support import PASSWORD, Api, ServerProcess, open_stream
 
 NEW_PASSWORD = "BatteryStaple7Horse"
