@@ -90,10 +90,10 @@ def delete_user_access(conn: sqlite3.Connection, user_id: str) -> None:
     conn.execute("DELETE FROM api_keys WHERE user_id = ?", (user_id,))
 
 
-def find_session(conn: sqlite3.Connection, token: str, now: float) -> tuple[str, str] | None:
-    """Return (session id, user id) for a live session token, or None."""
+def find_session(conn: sqlite3.Connection, token: str, now: float) -> tuple[str, str, float] | None:
+    """Return (session id, user id, expiry as Unix time) for a live session token, or None."""
     return conn.execute(
-        "SELECT id, user_id FROM sessions WHERE token_digest = ? AND expires_at > ?", (digest(token), now)
+        "SELECT id, user_id, expires_at FROM sessions WHERE token_digest = ? AND expires_at > ?", (digest(token), now)
     ).fetchone()
 
 

@@ -63,7 +63,7 @@ def _resolve(conn: Any, kind: str, secret: str, now: float) -> Actor:
         found = credentials.find_session(conn, secret, now)
         if found is None:
             raise NotAuthenticated("the session is invalid or has expired; sign in again")
-        return load_actor(conn, found[1], session_id=found[0])
+        return load_actor(conn, found[1], session_id=found[0], expires_at=found[2])
 
     found = credentials.find_api_key(conn, secret)
     if found is None:

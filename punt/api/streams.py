@@ -145,14 +145,14 @@ async def _frames(
         yield prefix or b": connected\n\n"
         position = start
         last_sent = time.monotonic()
-        while True:
+        while not _expired(actor):
             live = fanout.events_after(position)
             chunk, ended = b"", False
             if live is None:
                 chunk, position, ended = await _catch_up(services, subscription, position)
             elif live:
                 chunk, position, ended = _select(subscription, live)
-            elif await fanout.wait(position, last_sent + keepalive - time.monotonic()):
+            elif await fanout.wait(position, _wait_limit(actor, last_sent + keepalive - time.monotonic())):
                 continue
             # The keepalive clock runs from the last frame sent, not from the
             # last wake-up, because events of other projects wake this stream
@@ -168,6 +168,17 @@ async def _frames(
         fanout.subscribers -= 1
         lease.release()
         logger.info("stream closed: user %s", actor.user_id)
+
+
+def _expired(actor: Actor) -> bool:
+    return actor.expires_at is not None and time.time() >= actor.expires_at
+
+
+def _wait_limit(actor: Actor, until_keepalive: float) -> float:
+    """Return how long a stream may wait for events: until its keepalive, or until its session expires."""
+    if actor.expires_at is None:
+        return until_keepalive
+    return min(until_keepalive, actor.expires_at - time.time())
 
 
 def _select(subscription: Subscription, events: list[LiveEvent]) -> tuple[bytes, int, bool]:

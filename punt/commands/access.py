@@ -27,6 +27,8 @@ class Actor:
     is_system_admin: bool
     session_id: str | None = None
     api_key_id: str | None = None
+    # When the session expires (Unix time); None for an API key, which does not.
+    expires_at: float | None = None
 
 
 def new_id() -> str:
@@ -35,14 +37,14 @@ def new_id() -> str:
 
 
 def load_actor(conn: sqlite3.Connection, user_id: str, session_id: str | None = None,
-               api_key_id: str | None = None) -> Actor:
+               api_key_id: str | None = None, expires_at: float | None = None) -> Actor:
     """Load the acting user; a user that no longer exists (after a wipe) or is deactivated is not authenticated."""
     user = queries.find_user(conn, user_id)
     if user is None:
         raise NotAuthenticated("the session's user no longer exists; sign in again")
     if queries.is_deactivated(conn, user_id):
         raise NotAuthenticated("this account is deactivated; ask a system admin to restore it")
-    return Actor(user_id, user["isSystemAdmin"], session_id, api_key_id)
+    return Actor(user_id, user["isSystemAdmin"], session_id, api_key_id, expires_at)
 
 
 def require_project(conn: sqlite3.Connection, actor: Actor, project_ref: str,
