@@ -105,10 +105,15 @@ def _label_deleted(conn: sqlite3.Connection, e: ev.LabelDeleted) -> None:
 
 def _replace_ticket_labels(conn: sqlite3.Connection, ticket_id: str, label_ids: list[str]) -> None:
     conn.execute("DELETE FROM ticket_labels WHERE ticket_id = ?", (ticket_id,))
-    conn.executemany(
-        "INSERT INTO ticket_labels (ticket_id, label_id, position) VALUES (?, ?, ?)",
-        [(ticket_id, label_id, position) for position, label_id in enumerate(label_ids)],
-    )
+    _insert_ticket_labels(conn, ticket_id, label_ids)
+
+
+def _insert_ticket_labels(conn: sqlite3.Connection, ticket_id: str, label_ids: list[str]) -> None:
+    if label_ids:
+        conn.executemany(
+            "INSERT INTO ticket_labels (ticket_id, label_id, position) VALUES (?, ?, ?)",
+            [(ticket_id, label_id, position) for position, label_id in enumerate(label_ids)],
+        )
 
 
 def _ticket_created(conn: sqlite3.Connection, e: ev.TicketCreated) -> None:
@@ -129,7 +134,8 @@ def _ticket_created(conn: sqlite3.Connection, e: ev.TicketCreated) -> None:
     conn.execute(
         "UPDATE projects SET last_ticket_number = max(last_ticket_number, ?) WHERE id = ?", (e.number, e.projectId)
     )
-    _replace_ticket_labels(conn, e.id, e.labelIds)
+    # A new ticket has no label rows yet, so there is nothing to delete first.
+    _insert_ticket_labels(conn, e.id, e.labelIds)
 
 
 def _ticket_updated(conn: sqlite3.Connection, e: ev.TicketUpdated) -> None:
