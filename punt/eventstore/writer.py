@@ -1,8 +1,8 @@
 """The single writer: commands run one after another in a dedicated thread.
 
-Concurrent commands queue up; the writer takes every command waiting, runs
-each in a savepoint of one ``BEGIN IMMEDIATE`` transaction, and commits them
-with a single fsync (group commit). A command that raises is rolled back to
+Concurrent commands queue up, and the writer takes every command waiting.
+It runs each in a savepoint of one ``BEGIN IMMEDIATE`` transaction and
+commits them all with a single fsync (group commit). A command that raises is rolled back to
 its savepoint alone, so it appends nothing while the others in its group
 still commit. Each caller's future is completed only after COMMIT returns,
 which is what makes a 2xx answer mean "on disk".
@@ -56,7 +56,7 @@ def utc_timestamp() -> str:
 
 
 class CommandMetadata(msgspec.Struct, frozen=True):
-    """Who issued a command and from which browser tab; stored with each of its events."""
+    """The metadata stored with each event of a command: the acting user and the browser tab."""
 
     actorId: str | None = None
     tabId: str | None = None
@@ -306,7 +306,7 @@ def _settle(outcomes: list[Outcome]) -> None:
         try:
             loop.call_soon_threadsafe(_complete_all, batch)
         except RuntimeError:
-            # The loop closed while its commands ran; nobody awaits them now.
+            # The loop closed while its commands ran, so no caller awaits them now.
             logger.warning("%d command results had no event loop left to receive them", len(batch))
 
 
