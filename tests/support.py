@@ -10,8 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import httpx
 import msgspec
@@ -120,6 +122,17 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def signed_in_users(server: ServerProcess, names: Iterable[str]) -> Iterator[dict[str, Api]]:
+    """Register and sign in each named user in order (the first becomes system admin); close them afterwards."""
+    apis = {name: Api(server.url).register_and_login(name) for name in names}
+    try:
+        yield apis
+    finally:
+        for api in apis.values():
+            api.close()
 
 
 @dataclass

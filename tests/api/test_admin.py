@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.commands import event_count, event_rows, log_unchanged
-from tests.support import PASSWORD, Api, ServerProcess
+from tests.support import Api, PASSWORD, ServerProcess, signed_in_users
 
 WIPE = "/api/admin/database/wipe"
 WIPE_PROJECTS = "/api/admin/database/wipe-projects"
@@ -24,12 +24,10 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 @pytest.fixture(scope="module")
 def shared_users(shared_server: ServerProcess) -> Iterator[dict[str, Api]]:
-    apis = {name: Api(shared_server.url).register_and_login(name) for name in ("root", "plain")}
-    apis["plain"].create_project("KEEP")
-    apis["plain"].create_ticket("KEEP", "survives every rejected wipe")
-    yield apis
-    for api in apis.values():
-        api.close()
+    with signed_in_users(shared_server, ("root", "plain")) as apis:
+        apis["plain"].create_project("KEEP")
+        apis["plain"].create_ticket("KEEP", "survives every rejected wipe")
+        yield apis
 
 
 def _populate(server: ServerProcess) -> tuple[Api, Api]:

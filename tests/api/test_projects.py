@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from tests.commands import event_rows, log_unchanged
-from tests.support import Api, ServerProcess
+from tests.support import Api, ServerProcess, signed_in_users
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="module")
 def users(server: ServerProcess) -> Iterator[dict[str, Api]]:
     """root (system admin), then owner, admin, member and outsider, who hold no special rights."""
-    apis = {name: Api(server.url).register_and_login(name) for name in ("root", "owner", "admin", "member", "outsider")}
-    yield apis
-    for api in apis.values():
-        api.close()
+    with signed_in_users(server, ("root", "owner", "admin", "member", "outsider")) as apis:
+        yield apis
 
 
 _keys = (f"K{number}" for number in itertools.count(10))

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from tests.commands import assert_orders_contiguous, event_rows, log_unchanged
-from tests.support import Api, ServerProcess
+from tests.support import Api, ServerProcess, signed_in_users
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def users(server: ServerProcess) -> Iterator[dict[str, Api]]:
-    apis = {name: Api(server.url).register_and_login(name) for name in ("root", "owner", "dev", "stranger")}
-    yield apis
-    for api in apis.values():
-        api.close()
+    with signed_in_users(server, ("root", "owner", "dev", "stranger")) as apis:
+        yield apis
 
 
 _keys = (f"T{number}" for number in itertools.count(10))
