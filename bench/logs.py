@@ -38,7 +38,7 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "punt-bench-cache"
 
 @dataclass(frozen=True)
 class LogSpec:
-    """What a synthetic log holds: ``events`` ticket events spread round robin over ``projects`` projects."""
+    """The shape of a synthetic log: ``events`` ticket events spread round robin over ``projects`` projects."""
 
     events: int
     projects: int = 1

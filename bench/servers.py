@@ -50,7 +50,7 @@ class Server:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server did not answer {health} within {timeout} s; log: {self.log_path}")
+        raise RuntimeError(f"server did not respond at {health} within {timeout} s; see its log at {self.log_path}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -8,8 +8,8 @@ the envelope's ``data`` must be the ticket object exactly.
 
 Fields use the API's camelCase names, so an event's JSON is its envelope data.
 Update events carry only the fields that changed: an unchanged field is
-``UNSET`` and left out of the JSON. No event holds a password, password hash,
-session token or API key; sessions and keys appear only by their public ids.
+``UNSET`` and left out of the JSON. No event contains a password, password
+hash, session token or API key: sessions and keys appear only by public id.
 
 To change an event's schema, bump ``schema_version`` and register an upcaster
 in ``UPCASTERS`` that turns the stored older data into the current shape.

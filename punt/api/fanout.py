@@ -8,7 +8,7 @@ it catches up. Memory therefore stays bounded however slow a subscriber is.
 
 The ring is filled from the database, never from the writer's memory, so
 an event committed by another worker process reaches these subscribers
-too. The writer of this process wakes the follower at once; commits of
+too. The writer of this process wakes the follower at once. Commits of
 other processes are found by one cheap ``max(offset)`` poll per process,
 whatever the number of subscribers.
 """

@@ -53,7 +53,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Operation:
-    """What the document says about one route handler."""
+    """The document's description of one route handler."""
 
     summary: str
     response: Any = None

@@ -64,8 +64,8 @@ def _current_version(conn: Any, path: dict[str, str]) -> int | None:
 def _check_version(path: dict[str, str], accepted: set[int] | None, command: Callable[[Any], Any]) -> Callable:
     def checked(tx: Any) -> Any:
         current = _current_version(tx.conn, path)
-        # The command runs first so that its access checks raise 401, 403 or 404 before a
-        # stale version could reveal anything; raising afterwards rolls its events back.
+        # The command runs first, so its access checks raise 401, 403 or 404 before a
+        # stale version could reveal anything. Raising afterwards rolls its events back.
         result = command(tx)
         if current is not None and accepted is not None and current not in accepted:
             wanted = ", ".join(f'"{version}"' for version in sorted(accepted))

@@ -229,7 +229,7 @@ def replace_state(tx: Transaction, actor: Actor, imported: ImportedState) -> dic
     for user in users:
         _recreate_user(tx, user)
     for user_id in imported.deactivated:
-        # The importing admin stays able to sign in, whatever the file says.
+        # The importing admin stays able to sign in, whatever the file contains.
         if user_id != importer["id"]:
             tx.append(ev.UserDeactivated(id=user_id))
     for project in imported.projects:

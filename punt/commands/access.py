@@ -1,4 +1,4 @@
-"""Who may do what: resolving the acting user and checking project roles.
+"""Access rules: resolving the acting user and checking project roles.
 
 A system admin has the rights of an owner in every project. The checks
 take a plain connection, so commands and GET requests apply the same rules.
@@ -49,7 +49,7 @@ def load_actor(conn: sqlite3.Connection, user_id: str, session_id: str | None = 
 
 def require_project(conn: sqlite3.Connection, actor: Actor, project_ref: str,
                     roles: tuple[str, ...] = ALL_ROLES) -> dict:
-    """Return the project if the actor holds one of ``roles`` in it.
+    """Return the project if the actor has one of ``roles`` in it.
 
     Raises NotFound for an unknown project and Forbidden for a user without
     the role. A project is named by id or key.

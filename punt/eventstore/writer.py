@@ -5,7 +5,7 @@ It runs each in a savepoint of one ``BEGIN IMMEDIATE`` transaction and
 commits them all with a single fsync (group commit). A command that raises is rolled back to
 its savepoint alone, so it appends nothing while the others in its group
 still commit. Each caller's future is completed only after COMMIT returns,
-which is what makes a 2xx answer mean "on disk".
+which is what makes a 2xx response mean "on disk".
 
 Several processes may each run a writer on the same file: ``BEGIN IMMEDIATE``
 takes SQLite's write lock, and the head offset is read after taking it, so

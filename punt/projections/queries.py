@@ -239,7 +239,7 @@ def count_in_column(conn: sqlite3.Connection, column_id: str) -> int:
     """Return how many tickets a column holds, in time that does not grow with the column.
 
     Orders in a column are always 0..n-1, so the count is the highest order
-    plus one, which the (column_id, order) index finds at once; count(*)
+    plus one, which the (column_id, order) index finds at once. count(*)
     would walk every entry of the column.
     """
     highest = conn.execute('SELECT max("order") FROM tickets WHERE column_id = ?', (column_id,)).fetchone()[0]

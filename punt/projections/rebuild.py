@@ -18,8 +18,8 @@ _BATCH = 5_000
 # Page cache for the rebuild's one long transaction, in KiB (SQLite reads a
 # negative cache_size as KiB). Random ticket ids spread index inserts over
 # the whole B-tree, so SQLite's default 2 MiB cache misses on most of them
-# once the tables outgrow it; 256 MiB cut the rebuild time of a 100,000-event
-# log by a quarter in bench/replay.py.
+# once the tables outgrow it. A 256 MiB cache cut the rebuild time of a
+# 100,000-event log by a quarter in bench/replay.py.
 _REBUILD_CACHE_KIB = 256 * 1024
 
 
